@@ -1,0 +1,327 @@
+"""The ghl-fulfill command: the only module that parses arguments, prints and
+chooses exit codes.
+
+Exit codes: 0 every order created or skipped as already done; 1 some orders
+rejected or failed; 2 usage, configuration or unreadable file; 3 run aborted
+(token rejected, interrupted), with the results so far written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from importer import __version__
+from importer.client import HighLevelClient
+from importer.config import Settings, load_settings, require_credentials
+from importer.errors import ConfigError, ImporterError, InputFileError, UsageError
+from importer.mapping import Template, load_templates
+from importer.pipeline import FileJob, import_file
+from importer.records import FileResult, OrderStatus
+from importer.sandbox import Sandbox, SandboxSeed, SeedError, load_seed
+
+logger = logging.getLogger("importer")
+
+EXIT_OK = 0
+EXIT_SOME_ORDERS_NOT_DONE = 1
+EXIT_USAGE = 2
+EXIT_ABORTED = 3
+_SHOWN_PROBLEMS = 10
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    token_holder: list[str] = []
+    try:
+        configure_logging(
+            verbose=args.verbose, log_file=args.log_file, secrets_to_hide=token_holder
+        )
+        if args.command == "import":
+            return run_import(args, token_holder)
+        return run_sandbox(args)
+    except ImporterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("Stopped. Run the same command again to finish the work.", file=sys.stderr)
+        return EXIT_ABORTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", "-v", action="store_true", help="log each step and request")
+    common.add_argument("--log-file", type=Path, metavar="FILE", help="also write the log to FILE")
+
+    parser = argparse.ArgumentParser(
+        prog="ghl-fulfill",
+        description="Import shipping exports (CSV, XLSX) into HighLevel as order fulfillments.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_import_command(commands, common)
+    _add_sandbox_command(commands, common)
+    return parser
+
+
+def _add_import_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "import",
+        parents=[common],
+        help="import shipping exports",
+        description="Create a HighLevel fulfillment for every order in the files.",
+    )
+    command.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV or XLSX export")
+    command.add_argument(
+        "--dry-run", action="store_true", help="check everything and report, but send nothing"
+    )
+    command.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="import into the built-in sandbox of the API, seeded with the sample orders",
+    )
+    command.add_argument("--template", metavar="NAME", help="column template name or .toml file")
+    command.add_argument(
+        "--results", type=Path, metavar="FILE", help="results workbook (default: beside the input)"
+    )
+    command.add_argument(
+        "--notify-customer",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="send customers HighLevel's fulfillment email (default: off)",
+    )
+    command.add_argument("--location-id", metavar="ID", help="HighLevel location (sub-account) ID")
+    command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+
+
+def _add_sandbox_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "sandbox",
+        parents=[common],
+        help="run the local sandbox of the HighLevel API",
+        description="Serve a local stand-in of the HighLevel order API on 127.0.0.1.",
+    )
+    command.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default: any free)"
+    )
+    command.add_argument("--seed", type=Path, metavar="FILE", help="orders to serve (JSON)")
+    command.add_argument("--token", help="token the sandbox accepts (default: a random one)")
+
+
+def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
+    if args.results and len(args.paths) > 1:
+        raise UsageError("--results can only be used with one input file.")
+
+    settings = load_settings(
+        config_path=args.config,
+        environ=os.environ,
+        flags={
+            "location_id": args.location_id,
+            "notify_customer": args.notify_customer,
+            "template": args.template,
+            "dry_run": args.dry_run or None,
+        },
+        cwd=Path.cwd(),
+    )
+    templates = load_templates()
+    with _sandbox_if_asked(args.sandbox, settings) as settings:
+        if not settings.dry_run:
+            require_credentials(settings)
+        token_holder.append(settings.token)
+        jobs = [FileJob(path=path, results_path=args.results) for path in args.paths]
+        show_progress = sys.stderr.isatty() and not args.verbose
+        return asyncio.run(_import_all(jobs, settings, templates, show_progress))
+
+
+async def _import_all(
+    jobs: list[FileJob], settings: Settings, templates: Sequence[Template], show_progress: bool
+) -> int:
+    exit_code = EXIT_OK
+    client = _client(settings)
+    try:
+        for job in jobs:
+            try:
+                result = await import_file(
+                    job,
+                    settings=settings,
+                    templates=templates,
+                    client=client,
+                    notice=_notice,
+                    show_progress=show_progress,
+                )
+            except InputFileError as error:
+                print(f"error: {error}", file=sys.stderr)
+                exit_code = max(exit_code, EXIT_USAGE)
+                continue
+
+            print_summary(result, sys.stdout)
+            if result.stopped_reason:
+                print(f"error: {result.stopped_reason}", file=sys.stderr)
+                return EXIT_ABORTED
+            exit_code = max(exit_code, _exit_code_of(result))
+    finally:
+        if client is not None:
+            await client.aclose()
+    return exit_code
+
+
+def _client(settings: Settings) -> HighLevelClient | None:
+    if not (settings.token and settings.location_id):
+        return None
+    return HighLevelClient(
+        base_url=settings.base_url,
+        token=settings.token,
+        token_source=settings.token_source,
+        rate_limit=settings.rate_limit,
+        retry=settings.retry,
+        timeout_seconds=settings.timeout_seconds,
+    )
+
+
+def _exit_code_of(result: FileResult) -> int:
+    if result.count(OrderStatus.REJECTED) or result.count(OrderStatus.FAILED):
+        return EXIT_SOME_ORDERS_NOT_DONE
+    return EXIT_OK
+
+
+def _notice(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def print_summary(result: FileResult, out: TextIO) -> None:
+    """Print what happened to a file: counts per status and the first problems."""
+    print(
+        f"{result.path}: template {result.template} ({result.template_score:.0%} matched)", file=out
+    )
+    if result.dry_run:
+        shown = (OrderStatus.READY, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
+    else:
+        shown = (OrderStatus.CREATED, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
+    counts = [f"{result.count(status)} {status.value}" for status in shown]
+    print(f"  {len(result.orders)} orders: {', '.join(counts)}", file=out)
+
+    not_done = [o for o in result.orders if o.status in (OrderStatus.REJECTED, OrderStatus.FAILED)]
+    for order in not_done[:_SHOWN_PROBLEMS]:
+        first_line = order.message.splitlines()[0] if order.message else ""
+        print(
+            f"  {order.status.value:<8} {order.order_id or '(no order ID)'}: {first_line}", file=out
+        )
+    if len(not_done) > _SHOWN_PROBLEMS:
+        print(f"  ... and {len(not_done) - _SHOWN_PROBLEMS} more in the results workbook", file=out)
+    print(f"  Results: {result.results_path}", file=out)
+
+
+@contextlib.contextmanager
+def _sandbox_if_asked(wanted: bool, settings: Settings) -> Iterator[Settings]:
+    if not wanted:
+        yield settings
+        return
+
+    seed = _load_seed(None)
+    token = secrets.token_urlsafe(24)
+    with Sandbox(seed, tokens={token: None}) as sandbox:
+        _notice(f"Using the built-in sandbox at {sandbox.base_url}; nothing is sent to HighLevel.")
+        yield dataclasses.replace(
+            settings,
+            base_url=sandbox.base_url,
+            token=token,
+            token_source="the built-in sandbox",
+            location_id=settings.location_id or seed.locations[0],
+            location_source=settings.location_source or "the sandbox's seed",
+        )
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    seed = _load_seed(args.seed)
+    token = args.token or secrets.token_urlsafe(24)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Sandbox(seed, tokens={token: None}, port=args.port) as sandbox:
+        print(f"Sandbox of the HighLevel API listening on {sandbox.base_url}")
+        print("Point ghl-fulfill at it with:")
+        print(f"  GHL_BASE_URL={sandbox.base_url}")
+        print(f"  GHL_TOKEN={token}")
+        print(f"  GHL_LOCATION_ID={seed.locations[0]}")
+        print("Stop it with Ctrl-C.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return EXIT_OK
+
+
+def _load_seed(path: Path | None) -> SandboxSeed:
+    seed_path = path or default_seed_path()
+    try:
+        return load_seed(seed_path)
+    except SeedError as error:
+        raise ConfigError(str(error)) from error
+
+
+def default_seed_path() -> Path:
+    """The seed that matches sample_data/, in a checkout of the project or the working folder."""
+    for folder in (Path(__file__).resolve().parents[1], Path.cwd()):
+        candidate = folder / "sample_data" / "sandbox_seed.json"
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        "The sandbox's sample orders (sample_data/sandbox_seed.json) were not found; "
+        "pass a seed file with --seed."
+    )
+
+
+class _HideSecrets(logging.Filter):
+    """Replace any secret in a log record with a placeholder, whichever library logged it."""
+
+    def __init__(self, secrets_to_hide: list[str]) -> None:
+        super().__init__()
+        self._secrets = secrets_to_hide
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self._secrets:
+            if secret and secret in message:
+                message = message.replace(secret, "[token hidden]")
+        record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(*, verbose: bool, log_file: Path | None, secrets_to_hide: list[str]) -> None:
+    """Quiet by default: warnings only; --verbose logs each step, --log-file keeps a copy."""
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose or log_file else logging.WARNING)
+    hide = _HideSecrets(secrets_to_hide)
+
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    console.addFilter(hide)
+    root.addHandler(console)
+
+    if log_file is not None:
+        try:
+            handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(
+                f"The log file {log_file} cannot be written: {error.strerror}."
+            ) from error
+        handler.setLevel(logging.DEBUG if verbose else logging.INFO)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(hide)
+        root.addHandler(handler)
+
+    # httpcore's debug lines describe every socket operation; they add nothing for a user.
+    logging.getLogger("httpcore").setLevel(logging.INFO)

@@ -1,0 +1,174 @@
+"""Settings for a run, from the config file, the environment and the flags.
+
+Precedence, lowest first: `ghl-fulfill.toml` in the working folder (or the
+file named by --config), then GHL_TOKEN, GHL_LOCATION_ID and GHL_BASE_URL in
+the environment, then command-line flags. Each setting remembers where it
+came from, so that messages can say where to change it. The token's value
+is never part of a message or of the settings' repr.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from importer.client import DEFAULT_BASE_URL, RateLimit, RetryPolicy
+from importer.errors import ConfigError
+
+CONFIG_FILE_NAME = "ghl-fulfill.toml"
+_FILE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "token": str,
+    "location_id": str,
+    "base_url": str,
+    "notify_customer": bool,
+    "template": str,
+    "concurrency": int,
+    "timeout_seconds": (int, float),
+}
+_ENVIRONMENT = {"GHL_TOKEN": "token", "GHL_LOCATION_ID": "location_id", "GHL_BASE_URL": "base_url"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """One run's settings; built once and passed down."""
+
+    token: str = field(default="", repr=False)
+    token_source: str = ""
+    location_id: str = ""
+    location_source: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    notify_customer: bool = False
+    notify_source: str = "the default"
+    template: str | None = None
+    dry_run: bool = False
+    concurrency: int = 8
+    timeout_seconds: float = 30.0
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    config_path: Path | None = None
+
+    @property
+    def notify_description(self) -> str:
+        state = "ON" if self.notify_customer else "OFF"
+        return f"customer notification emails are {state} ({self.notify_source})"
+
+
+def load_settings(
+    *,
+    config_path: Path | None,
+    environ: Mapping[str, str],
+    flags: Mapping[str, Any],
+    cwd: Path,
+) -> Settings:
+    """Merge the config file, environment and flags (flags with value None are unset)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+
+    path = config_path or cwd / CONFIG_FILE_NAME
+    if config_path is not None or path.is_file():
+        for key, value in _read_config_file(path).items():
+            values[key], sources[key] = value, f"{key} in {path}"
+
+    for variable, key in _ENVIRONMENT.items():
+        if environ.get(variable):
+            values[key], sources[key] = (
+                environ[variable].strip(),
+                f"the {variable} environment variable",
+            )
+
+    for key, value in flags.items():
+        if value is not None:
+            values[key], sources[key] = value, f"the --{key.replace('_', '-')} option"
+
+    settings = Settings(
+        token=values.get("token", ""),
+        token_source=sources.get("token", ""),
+        location_id=values.get("location_id", ""),
+        location_source=sources.get("location_id", ""),
+        base_url=values.get("base_url", DEFAULT_BASE_URL).rstrip("/"),
+        notify_customer=values.get("notify_customer", False),
+        notify_source=sources.get(
+            "notify_customer", "the default; change it with --notify-customer"
+        ),
+        template=values.get("template"),
+        dry_run=bool(values.get("dry_run", False)),
+        concurrency=values.get("concurrency", 8),
+        timeout_seconds=float(values.get("timeout_seconds", 30.0)),
+        config_path=path if path.is_file() else None,
+    )
+    check_base_url(settings.base_url, sources.get("base_url", "the default"))
+    _check_limits(settings)
+    return settings
+
+
+def require_credentials(settings: Settings) -> None:
+    """Stop with a one-line message when the token or location is missing."""
+    if not settings.token:
+        raise ConfigError(
+            'No HighLevel token is set: set the GHL_TOKEN environment variable or token = "..." '
+            f"in {CONFIG_FILE_NAME} (or use --dry-run to check a file without sending)."
+        )
+    if not settings.location_id:
+        raise ConfigError(
+            "No location (sub-account) ID is set: use --location-id, the GHL_LOCATION_ID "
+            f'environment variable or location_id = "..." in {CONFIG_FILE_NAME}.'
+        )
+
+
+def check_base_url(url: str, source: str) -> None:
+    """Allow HTTPS, and plain HTTP only to this machine (the sandbox)."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise ConfigError(
+            f"The API address from {source} must not contain a user name or password."
+        )
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+        return
+    raise ConfigError(
+        f"The API address {url!r} from {source} is not allowed: use https://, "
+        "or http:// only for 127.0.0.1 or localhost (the sandbox)."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"The config file {path} does not exist.") from error
+    except OSError as error:
+        raise ConfigError(f"The config file {path} could not be read: {error.strerror}.") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"The config file {path} is not valid TOML: {error}.") from error
+
+    for key, value in data.items():
+        expected = _FILE_KEYS.get(key)
+        if expected is None:
+            known = ", ".join(sorted(_FILE_KEYS))
+            raise ConfigError(f"{path}: unknown setting {key!r}; the settings are: {known}.")
+        if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+            raise ConfigError(f"{path}: the setting {key!r} has a value of the wrong type.")
+    return data
+
+
+def _check_limits(settings: Settings) -> None:
+    if not 1 <= settings.concurrency <= 100:
+        raise ConfigError("concurrency must be between 1 and 100.")
+    if not 0 < settings.timeout_seconds <= 600:
+        raise ConfigError("timeout_seconds must be more than 0 and at most 600.")

@@ -1,0 +1,76 @@
+"""Failures that stop a file or a run.
+
+A bad row or a rejected order is not an exception: it becomes a result with a
+status and a message. Exceptions are kept for what stops a whole file or run.
+
+    ImporterError
+    ├── UsageError              bad flags or option values            exit 2
+    ├── ConfigError             missing or invalid settings           exit 2
+    ├── InputFileError          a file that cannot be read as a table exit 2
+    │   └── MissingColumnsError required columns not found            exit 2
+    ├── ReportError             the results workbook cannot be saved  exit 2
+    └── RunAbortedError         the run stopped, state is kept        exit 3
+        ├── AuthenticationError token rejected (401/403)
+        ├── ApiUnavailableError the API kept failing after retries
+        └── InterruptedRunError Ctrl-C or SIGTERM
+
+Messages are written for the person running the import: they name the file,
+row, column or setting involved and say what to do. They never contain the
+API token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ImporterError(Exception):
+    """Base class of every failure the CLI turns into a message and exit code."""
+
+    exit_code = 2
+
+
+class UsageError(ImporterError):
+    """Options that contradict each other or have invalid values."""
+
+
+class ConfigError(ImporterError):
+    """A setting is missing or invalid; the message names where to set it."""
+
+
+class InputFileError(ImporterError):
+    """A file that cannot be read as a table of shipments."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class MissingColumnsError(InputFileError):
+    """Required columns could not be matched to the file's headers."""
+
+
+class ReportError(ImporterError):
+    """The results workbook cannot be saved where it was requested."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class RunAbortedError(ImporterError):
+    """The run stopped part way; results so far are written and nothing is lost."""
+
+    exit_code = 3
+
+
+class AuthenticationError(RunAbortedError):
+    """HighLevel rejected the token (HTTP 401 or 403)."""
+
+
+class ApiUnavailableError(RunAbortedError):
+    """HighLevel could not be reached or kept failing after the allowed retries."""
+
+
+class InterruptedRunError(RunAbortedError):
+    """The run was interrupted by Ctrl-C or SIGTERM."""

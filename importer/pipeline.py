@@ -1,0 +1,288 @@
+"""Run one file through the pipeline: load, map, normalize, group, validate,
+resolve, submit, report.
+
+A bad row or a rejected order becomes a result, never an exception. The
+results workbook is written even when the run stops part way (a rejected
+token, Ctrl-C), and every order not sent by then is listed as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from importer.client import HighLevelClient
+from importer.config import Settings
+from importer.errors import RunAbortedError
+from importer.group import OrderGroup, group_rows
+from importer.load import Table, load_table
+from importer.mapping import ColumnMapping, Template, match_template
+from importer.normalize import ShipmentRow, normalize_row
+from importer.records import (
+    FileResult,
+    OrderResult,
+    OrderStatus,
+    Problem,
+    RowResult,
+    Severity,
+)
+from importer.report import default_results_path, write_results
+from importer.resolve import resolve_order
+from importer.submit import submit_order
+from importer.validate import build_request, check_order
+
+logger = logging.getLogger(__name__)
+
+Notice = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileJob:
+    """One input file and where its results go."""
+
+    path: Path
+    results_path: Path | None = None
+
+
+async def import_file(
+    job: FileJob,
+    *,
+    settings: Settings,
+    templates: Sequence[Template],
+    client: HighLevelClient | None,
+    notice: Notice,
+    show_progress: bool,
+) -> FileResult:
+    """Import one file and write its results workbook.
+
+    A file that cannot be read raises InputFileError before anything is sent.
+    A run that stops part way returns its result with `stopped_reason` set.
+    """
+    result = FileResult(path=job.path, started_at=datetime.now(), dry_run=settings.dry_run)
+    table = load_table(job.path)
+    mapping = match_template(table, templates, forced=settings.template)
+    _describe_input(result, table, mapping, settings)
+
+    rows = [normalize_row(row, mapping) for row in table.rows]
+    grouping = group_rows(rows, mapping=mapping, default_location=settings.location_id)
+    require_location = not (settings.dry_run and not settings.location_id)
+    for order in grouping.orders:
+        order.problems.extend(check_order(order, mapping, require_location=require_location))
+    _announce(notice, job.path, grouping.orders, settings, client)
+
+    outcomes: dict[str, OrderResult] = {}
+    try:
+        await _process_orders(grouping.orders, outcomes, settings, client, mapping, show_progress)
+    except RunAbortedError as error:
+        result.stopped_reason = str(error)
+    except asyncio.CancelledError:
+        # Ctrl-C cancels the run; the results so far are still written below.
+        result.stopped_reason = "the import was interrupted"
+    finally:
+        _finish(result, table, rows, grouping.orders, grouping.rows_without_order, outcomes)
+        result.results_path = write_results(
+            result, job.results_path or default_results_path(job.path)
+        )
+    return result
+
+
+def _describe_input(
+    result: FileResult, table: Table, mapping: ColumnMapping, settings: Settings
+) -> None:
+    result.sheet = table.sheet
+    result.headers = table.headers
+    result.template = mapping.template.name
+    result.template_score = mapping.score
+    result.location_id = settings.location_id
+    result.notify_setting = settings.notify_description
+    result.notes.extend(table.notes)
+    result.notes.extend(mapping.notes)
+
+
+def _announce(
+    notice: Notice,
+    path: Path,
+    orders: list[OrderGroup],
+    settings: Settings,
+    client: HighLevelClient | None,
+) -> None:
+    """State before anything is sent whether customers will get an email."""
+    own_choice = sum(1 for order in orders if order.notify_customer is not None)
+    line = f"{path}: {len(orders)} orders; {settings.notify_description}"
+    if own_choice:
+        line += f", except {own_choice} orders whose rows set it themselves"
+    notice(line + ".")
+    if settings.dry_run:
+        checked = "checked against HighLevel" if client else "not checked against HighLevel"
+        notice(f"Dry run: nothing will be sent; orders are {checked}.")
+
+
+async def _process_orders(
+    orders: list[OrderGroup],
+    outcomes: dict[str, OrderResult],
+    settings: Settings,
+    client: HighLevelClient | None,
+    mapping: ColumnMapping,
+    show_progress: bool,
+) -> None:
+    slots = asyncio.Semaphore(settings.concurrency)
+    with tqdm(total=len(orders), unit="order", disable=not show_progress, leave=False) as bar:
+
+        async def process(order: OrderGroup) -> None:
+            async with slots:
+                outcomes[order.order_id] = await _process_order(order, settings, client, mapping)
+            bar.update()
+
+        tasks = [asyncio.create_task(process(order)) for order in orders]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _process_order(
+    order: OrderGroup,
+    settings: Settings,
+    client: HighLevelClient | None,
+    mapping: ColumnMapping,
+) -> OrderResult:
+    outcome = OrderResult(
+        order_id=order.order_id,
+        location_id=order.location_id,
+        status=OrderStatus.REJECTED,
+        rows=tuple(order.rows),
+        trackings=tuple(order.trackings),
+        items=tuple(order.items),
+        notify_customer=_notify(order, settings),
+    )
+    if order.has_errors:
+        return _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
+    if client is None:
+        return _finished(outcome, OrderStatus.READY, message=_unchecked_message(order))
+
+    resolution = await resolve_order(client, order, mapping)
+    order.problems.extend(resolution.problems)
+    if resolution.response is not None and not resolution.response.ok:
+        outcome.http_status = resolution.response.status_code
+        outcome.trace_id = resolution.response.trace_id
+    if resolution.status is not OrderStatus.READY:
+        outcome.fulfillment_id = resolution.fulfillment_id
+        message = resolution.message or _problem_text(resolution.problems)
+        return _finished(outcome, resolution.status, message=message)
+
+    outcome.items = tuple(resolution.items)
+    request = build_request(order, resolution.items, notify_customer=_notify(order, settings))
+    if isinstance(request, Problem):
+        order.problems.append(request)
+        return _finished(outcome, OrderStatus.REJECTED, message=request.message)
+    if settings.dry_run:
+        return _finished(outcome, OrderStatus.READY, message="valid; would be sent")
+
+    submission = await submit_order(
+        client, order.order_id, request, existing=resolution.existing, retry=settings.retry
+    )
+    outcome.fulfillment_id = submission.fulfillment_id
+    outcome.http_status = submission.http_status
+    outcome.trace_id = submission.trace_id
+    return _finished(outcome, submission.status, message=submission.message)
+
+
+def _notify(order: OrderGroup, settings: Settings) -> bool:
+    if order.notify_customer is not None:
+        return order.notify_customer
+    return settings.notify_customer
+
+
+def _finished(outcome: OrderResult, status: OrderStatus, *, message: str) -> OrderResult:
+    outcome.status = status
+    outcome.message = message
+    outcome.finished_at = datetime.now()
+    return outcome
+
+
+def _unchecked_message(order: OrderGroup) -> str:
+    if all(item.price_id for item in order.items) and order.items:
+        return "valid; would be sent (quantities not checked: no token)"
+    return "valid so far; items were not checked against HighLevel (no token)"
+
+
+def _problem_text(problems: list[Problem]) -> str:
+    errors = [problem for problem in problems if problem.is_error]
+    return "\n".join(_describe_problem(problem) for problem in errors)
+
+
+def _describe_problem(problem: Problem) -> str:
+    where = []
+    if problem.rows:
+        label = "row" if len(problem.rows) == 1 else "rows"
+        where.append(f"{label} {', '.join(str(row) for row in problem.rows)}")
+    if problem.column:
+        where.append(f'column "{problem.column}"')
+    return f"{', '.join(where)}: {problem.message}" if where else problem.message
+
+
+def _finish(
+    result: FileResult,
+    table: Table,
+    rows: list[ShipmentRow],
+    orders: list[OrderGroup],
+    rows_without_order: list[ShipmentRow],
+    outcomes: dict[str, OrderResult],
+) -> None:
+    """Give every order and every input row its final status."""
+    result.finished_at = datetime.now()
+    for order in orders:
+        outcome = outcomes.get(order.order_id)
+        if outcome is None:
+            outcome = _not_sent(order, result.stopped_reason)
+        result.orders.append(outcome)
+
+    status_of = {order.order_id: order.status.value for order in result.orders}
+    order_problems = {order.order_id: order.problems for order in orders}
+    without_order = {row.number for row in rows_without_order}
+    by_number = {row.number: row for row in rows}
+
+    for source in sorted((*table.rows, *table.ignored), key=lambda row: row.number):
+        shipment = by_number.get(source.number)
+        if shipment is None:
+            blank = Problem("blank row", (source.number,), severity=Severity.WARNING)
+            result.rows.append(RowResult(source.number, source.cells, "", "ignored", [blank]))
+            continue
+        status = (
+            OrderStatus.REJECTED.value
+            if source.number in without_order
+            else status_of.get(shipment.order_id, OrderStatus.REJECTED.value)
+        )
+        problems = _row_problems(shipment, order_problems.get(shipment.order_id, []))
+        result.rows.append(
+            RowResult(source.number, source.cells, shipment.order_id, status, problems)
+        )
+
+
+def _row_problems(row: ShipmentRow, order_problems: list[Problem]) -> list[Problem]:
+    problems = list(row.problems)
+    for problem in order_problems:
+        if row.number in problem.rows and problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+def _not_sent(order: OrderGroup, reason: str) -> OrderResult:
+    return OrderResult(
+        order_id=order.order_id,
+        location_id=order.location_id,
+        status=OrderStatus.FAILED,
+        rows=tuple(order.rows),
+        trackings=tuple(order.trackings),
+        items=tuple(order.items),
+        message=f"not sent because the run stopped ({reason}); run the file again to send it",
+        finished_at=datetime.now(),
+    )

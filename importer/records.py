@@ -1,0 +1,108 @@
+"""Records passed between pipeline stages and into the results workbook.
+
+Row numbers are the numbers a spreadsheet program shows for the row: the
+header row has its own number and the first data row follows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    SKIPPED = "skipped"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    READY = "ready"  # dry run only: valid and would be sent
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) with the input, tied to where it is."""
+
+    message: str
+    rows: tuple[int, ...] = ()
+    column: str | None = None
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+@dataclass(frozen=True)
+class Tracking:
+    number: str
+    carrier: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """A fulfilled item as the file names it; price_id is filled in by resolve."""
+
+    price_id: str
+    sku: str
+    qty: int
+
+
+@dataclass
+class OrderResult:
+    """What happened to one order: the Orders sheet has one row per result."""
+
+    order_id: str
+    location_id: str
+    status: OrderStatus
+    rows: tuple[int, ...]
+    trackings: tuple[Tracking, ...] = ()
+    items: tuple[Item, ...] = ()
+    notify_customer: bool | None = None
+    fulfillment_id: str = ""
+    http_status: int | None = None
+    message: str = ""
+    trace_id: str = ""
+    finished_at: datetime | None = None
+
+
+@dataclass
+class RowResult:
+    """One input row with its original cells: the Rows sheet has one row per result."""
+
+    number: int
+    cells: tuple[str, ...]
+    order_id: str
+    status: str  # an OrderStatus value, or "ignored" for blank and repeated header rows
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class FileResult:
+    """Everything the results workbook reports about one input file."""
+
+    path: Path
+    started_at: datetime
+    finished_at: datetime | None = None
+    sheet: str | None = None
+    template: str = ""
+    template_score: float = 0.0
+    headers: tuple[str, ...] = ()
+    location_id: str = ""
+    dry_run: bool = False
+    notify_setting: str = ""
+    orders: list[OrderResult] = field(default_factory=list)
+    rows: list[RowResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    stopped_reason: str = ""
+    results_path: Path | None = None
+
+    def count(self, status: OrderStatus) -> int:
+        return sum(1 for order in self.orders if order.status is status)

@@ -1,0 +1,298 @@
+"""Check each order's items against the order as HighLevel has it.
+
+Items named by SKU get their price IDs from the order; an order whose rows
+name no item fulfills every item of the order, but only when nothing of it
+has been fulfilled yet; quantities above what remains are rejected. The
+fulfillments already on the order also tell which packages were sent by an
+earlier run, so that running a file twice sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from importer.client import ApiResponse, HighLevelClient
+from importer.group import OrderGroup
+from importer.mapping import ColumnMapping
+from importer.records import Item, OrderStatus, Problem
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """An item of the order in HighLevel, with what is left to fulfill."""
+
+    price_id: str
+    sku: str
+    name: str
+    ordered: int
+    fulfilled: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.ordered - self.fulfilled, 0)
+
+    @property
+    def label(self) -> str:
+        return f"SKU {self.sku}" if self.sku else f"price ID {self.price_id}"
+
+
+@dataclass(frozen=True)
+class ExistingFulfillment:
+    """A fulfillment already on the order in HighLevel."""
+
+    fulfillment_id: str
+    created_at: str
+    tracking_numbers: frozenset[str]  # upper case
+    quantities: dict[str, int]  # price ID -> fulfilled quantity
+
+
+@dataclass
+class Resolution:
+    """The outcome of resolving one order: ready to send, or a final status with why."""
+
+    status: OrderStatus
+    items: list[Item] = field(default_factory=list)
+    existing: list[ExistingFulfillment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    message: str = ""
+    fulfillment_id: str = ""
+    response: ApiResponse | None = None
+
+
+class UnreadableAnswer(Exception):
+    """HighLevel's answer did not have the expected shape."""
+
+
+async def resolve_order(
+    client: HighLevelClient, order: OrderGroup, mapping: ColumnMapping
+) -> Resolution:
+    """Read the order and its fulfillments, and decide what to send."""
+    listing = await client.list_fulfillments(order.order_id, order.location_id)
+    if not listing.ok:
+        return _read_failure(listing, order)
+    try:
+        existing = parse_fulfillments(listing.body)
+    except UnreadableAnswer as error:
+        return Resolution(OrderStatus.FAILED, message=str(error), response=listing)
+
+    already = _already_sent(order, existing)
+    if already is not None:
+        already.existing = existing
+        return already
+
+    answer = await client.get_order(order.order_id, order.location_id)
+    if not answer.ok:
+        return _read_failure(answer, order)
+    try:
+        order_items = parse_order_items(answer.body, existing)
+    except UnreadableAnswer as error:
+        return Resolution(OrderStatus.FAILED, message=str(error), response=answer)
+
+    resolution = _match_items(order, order_items, existing, mapping)
+    resolution.existing = existing
+    return resolution
+
+
+def parse_fulfillments(body: Any) -> list[ExistingFulfillment]:
+    """Read the list-fulfillments answer: {"status": true, "data": [fulfillment, ...]}."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
+        raise UnreadableAnswer("HighLevel's list of fulfillments could not be read")
+    return [_parse_fulfillment(entry) for entry in data]
+
+
+def _parse_fulfillment(entry: dict[str, Any]) -> ExistingFulfillment:
+    trackings = entry.get("trackings") or []
+    items = entry.get("items") or []
+    if not isinstance(trackings, list) or not isinstance(items, list):
+        raise UnreadableAnswer("a fulfillment in HighLevel's answer could not be read")
+
+    numbers = frozenset(
+        str(tracking.get("trackingNumber", "")).upper()
+        for tracking in trackings
+        if isinstance(tracking, dict)
+    )
+    quantities: dict[str, int] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise UnreadableAnswer("a fulfilled item in HighLevel's answer could not be read")
+        price_id = str(item.get("_id") or item.get("priceId") or "")
+        quantities[price_id] = quantities.get(price_id, 0) + _whole_number(item.get("qty", 0))
+    return ExistingFulfillment(
+        str(entry.get("_id", "")), str(entry.get("createdAt", "")), numbers, quantities
+    )
+
+
+def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[OrderItem]:
+    """Read the order's items from the get-order answer."""
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise UnreadableAnswer("HighLevel's answer for the order has no list of items")
+
+    fulfilled: dict[str, int] = {}
+    for fulfillment in existing:
+        for price_id, qty in fulfillment.quantities.items():
+            fulfilled[price_id] = fulfilled.get(price_id, 0) + qty
+
+    order_items = []
+    for entry in items:
+        price = entry.get("price") if isinstance(entry, dict) else None
+        if not isinstance(price, dict) or not price.get("_id"):
+            raise UnreadableAnswer("an item of the order in HighLevel has no price ID")
+        price_id = str(price["_id"])
+        order_items.append(
+            OrderItem(
+                price_id=price_id,
+                sku=str(price.get("sku") or entry.get("sku") or ""),
+                name=str(entry.get("name") or price.get("name") or ""),
+                ordered=_whole_number(entry.get("qty", 1)),
+                fulfilled=fulfilled.get(price_id, 0),
+            )
+        )
+    return order_items
+
+
+def _whole_number(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise UnreadableAnswer(f"an item quantity in HighLevel's answer is {value!r}") from error
+
+
+def _read_failure(response: ApiResponse, order: OrderGroup) -> Resolution:
+    if response.status_code in (400, 404) and "not found" in response.message.lower():
+        problem = Problem(
+            f"order {order.order_id} was not found in location {order.location_id}; "
+            "check the order ID and that the token is for the right sub-account",
+            tuple(order.rows),
+        )
+        return Resolution(OrderStatus.REJECTED, problems=[problem], response=response)
+    return Resolution(
+        OrderStatus.FAILED,
+        message=f"could not read the order from HighLevel: {response.message}",
+        response=response,
+    )
+
+
+def _already_sent(order: OrderGroup, existing: list[ExistingFulfillment]) -> Resolution | None:
+    sent: dict[str, ExistingFulfillment] = {}
+    for fulfillment in existing:
+        for tracking in order.trackings:
+            if tracking.number.upper() in fulfillment.tracking_numbers:
+                sent.setdefault(tracking.number, fulfillment)
+    if not sent:
+        return None
+
+    earlier = sorted({(f.created_at, f.fulfillment_id) for f in sent.values()})
+    described = ", ".join(f"{fid} of {created[:10]}" for created, fid in earlier)
+    if len(sent) == len(order.trackings):
+        return Resolution(
+            OrderStatus.SKIPPED,
+            message=f"already fulfilled with these tracking numbers (fulfillment {described})",
+            fulfillment_id=", ".join(fid for _, fid in earlier),
+        )
+
+    new = [t.number for t in order.trackings if t.number not in sent]
+    problem = Problem(
+        f"tracking {', '.join(sent)} was already sent (fulfillment {described}) but "
+        f"{', '.join(new)} is new; put the new packages and their items in a file of their own",
+        tuple(order.rows),
+    )
+    return Resolution(OrderStatus.REJECTED, problems=[problem])
+
+
+def _match_items(
+    order: OrderGroup,
+    order_items: list[OrderItem],
+    existing: list[ExistingFulfillment],
+    mapping: ColumnMapping,
+) -> Resolution:
+    if not order.items:
+        return _whole_order(order, order_items, existing)
+
+    problems: list[Problem] = []
+    requested: dict[str, int] = {}
+    rows_of: dict[str, list[int]] = {}
+    for index, item in enumerate(order.items):
+        rows = order.item_rows.get(index, order.rows)
+        found = _find_item(item, order_items, rows, mapping)
+        if isinstance(found, Problem):
+            problems.append(found)
+            continue
+        requested[found.price_id] = requested.get(found.price_id, 0) + item.qty
+        rows_of.setdefault(found.price_id, []).extend(rows)
+
+    by_price = {item.price_id: item for item in order_items}
+    for price_id, qty in requested.items():
+        order_item = by_price[price_id]
+        if qty > order_item.remaining:
+            problems.append(
+                Problem(
+                    f"{order_item.label}: {qty} to fulfill but {order_item.remaining} left to "
+                    f"fulfill ({order_item.ordered} ordered, {order_item.fulfilled} already "
+                    "fulfilled)",
+                    tuple(sorted(rows_of[price_id])),
+                    mapping.header_of("qty") or mapping.header_of("sku"),
+                )
+            )
+    if problems:
+        return Resolution(OrderStatus.REJECTED, problems=problems)
+
+    items = [Item(price_id, by_price[price_id].sku, qty) for price_id, qty in requested.items()]
+    return Resolution(OrderStatus.READY, items=items)
+
+
+def _whole_order(
+    order: OrderGroup, order_items: list[OrderItem], existing: list[ExistingFulfillment]
+) -> Resolution:
+    if existing:
+        problem = Problem(
+            "this order is already partly fulfilled, so the rows must say which items are in "
+            "this package: add SKU (or price ID) and quantity columns",
+            tuple(order.rows),
+        )
+        return Resolution(OrderStatus.REJECTED, problems=[problem])
+
+    items = [Item(i.price_id, i.sku, i.remaining) for i in order_items if i.remaining > 0]
+    if not items:
+        problem = Problem("the order in HighLevel has no items to fulfill", tuple(order.rows))
+        return Resolution(OrderStatus.REJECTED, problems=[problem])
+    return Resolution(OrderStatus.READY, items=items)
+
+
+def _find_item(
+    item: Item, order_items: list[OrderItem], rows: list[int], mapping: ColumnMapping
+) -> OrderItem | Problem:
+    if item.price_id:
+        for order_item in order_items:
+            if order_item.price_id == item.price_id:
+                return order_item
+        return Problem(
+            f"price ID {item.price_id} is not an item of this order; its items are "
+            f"{_describe(order_items)}",
+            tuple(rows),
+            mapping.header_of("price_id"),
+        )
+
+    matches = [i for i in order_items if i.sku and i.sku.casefold() == item.sku.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        message = f"SKU {item.sku} is not on this order; its items are {_describe(order_items)}"
+    else:
+        message = (
+            f"SKU {item.sku} matches {len(matches)} items of this order; give the price ID instead"
+        )
+    return Problem(message, tuple(rows), mapping.header_of("sku"))
+
+
+def _describe(order_items: Iterable[OrderItem]) -> str:
+    return (
+        ", ".join(
+            f"{i.sku or i.price_id} ({i.name})" if i.name else (i.sku or i.price_id)
+            for i in order_items
+        )
+        or "none"
+    )

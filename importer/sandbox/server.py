@@ -1,0 +1,319 @@
+"""The sandbox's HTTP server: a ThreadingHTTPServer on loopback, run in a daemon thread."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from importer.sandbox.api import (
+    MAX_BODY_BYTES,
+    ApiRequest,
+    ApiResponse,
+    RequestRecord,
+    SandboxApi,
+)
+from importer.sandbox.ratelimit import RateLimiter
+from importer.sandbox.seed import SandboxSeed
+from importer.sandbox.store import CreatedFulfillment, SandboxStore
+
+logger = logging.getLogger(__name__)
+
+# How often serve_forever checks for shutdown; it bounds how long stop() waits.
+_POLL_INTERVAL_SECONDS = 0.02
+
+# An idle keep-alive connection is closed after this long, so its thread ends.
+_IDLE_TIMEOUT_SECONDS = 30.0
+
+
+class Sandbox:
+    """A local stand-in for HighLevel's order and fulfillment endpoints.
+
+    `tokens` maps each accepted token to the location ids it may use, or to None for
+    every seeded location. The rate limits apply per (token, location): at most
+    `max_requests` in any `interval_seconds`, and `daily_limit` per UTC day.
+    `latency_seconds` delays every response, to imitate a remote service.
+    Use it as a context manager, or call start() and stop().
+    """
+
+    def __init__(
+        self,
+        seed: SandboxSeed,
+        tokens: Mapping[str, Sequence[str] | None],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_requests: int = 100,
+        interval_seconds: float = 10.0,
+        daily_limit: int = 200_000,
+        latency_seconds: float = 0.0,
+    ) -> None:
+        _check_loopback(host)
+        if latency_seconds < 0:
+            raise ValueError(f"latency_seconds must be 0 or more, got {latency_seconds}")
+
+        self.seed = seed
+        self.host = host
+        self.port = port
+        self.latency_seconds = latency_seconds
+        self._store = SandboxStore(seed)
+        limiter = RateLimiter(
+            max_requests=max_requests, interval_seconds=interval_seconds, daily_limit=daily_limit
+        )
+        self._api = SandboxApi(self._store, limiter, tokens=tokens, locations=seed.locations)
+        self._server: _SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL to use in place of https://services.leadconnectorhq.com."""
+        if self._server is None:
+            raise RuntimeError("The sandbox is not running. Call start() first.")
+        port = self._server.server_address[1]
+        url_host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{url_host}:{port}"
+
+    def start(self) -> Sandbox:
+        """Bind the port and serve requests in a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("The sandbox is already running.")
+
+        server = _SandboxHTTPServer((self.host, self.port), self._api, self.latency_seconds)
+        thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": _POLL_INTERVAL_SECONDS},
+            name=f"sandbox-{server.server_address[1]}",
+            daemon=True,
+        )
+        thread.start()
+
+        self._server = server
+        self._thread = thread
+        logger.info("HighLevel sandbox listening on %s", self.base_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the port and open connections; the stored state is kept."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        thread.join()
+
+        self._server = None
+        self._thread = None
+        logger.info("HighLevel sandbox stopped")
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def fulfillment_log(self) -> list[CreatedFulfillment]:
+        """Return the fulfillments created through the API, oldest first."""
+        return self._store.fulfillment_log()
+
+    def request_log(self) -> list[RequestRecord]:
+        """Return every request handled, oldest first."""
+        return self._api.request_log()
+
+    def order_state(self, order_id: str) -> dict[str, Any]:
+        """Return the order as GET returns it; KeyError if the seed has no such order."""
+        return self._store.order_state(order_id)
+
+
+def _check_loopback(host: str) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(
+            f"The sandbox only listens on a loopback address such as 127.0.0.1 or ::1, "
+            f"got {host!r}."
+        )
+
+
+class _SandboxHTTPServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that passes requests to the sandbox API and tracks connections."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], api: SandboxApi, latency_seconds: float) -> None:
+        if ipaddress.ip_address(address[0]).version == 6:
+            self.address_family = socket.AF_INET6
+        self.api = api
+        self.latency_seconds = latency_seconds
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _SandboxRequestHandler)
+
+    def add_connection(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.add(connection)
+
+    def remove_connection(self, connection: socket.socket) -> None:
+        with self._connections_lock:
+            self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        # Keep-alive connections outlive serve_forever; shutting them down ends their threads.
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            # A connection the client already closed raises OSError; it needs no shutdown.
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The default prints a traceback to stderr; a client that hangs up is routine.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("Connection from %s closed early: %s", client_address, error)
+        else:
+            logger.exception("The sandbox failed to handle a request from %s", client_address)
+
+
+class _SandboxRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = _IDLE_TIMEOUT_SECONDS
+    # Headers and body go out in two writes. With Nagle's algorithm the second write waits
+    # for the client's delayed ACK, which added about 40 ms to each keep-alive response.
+    disable_nagle_algorithm = True
+    server: _SandboxHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.add_connection(self.connection)
+
+    def finish(self) -> None:
+        self.server.remove_connection(self.connection)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self._handle_request()
+
+    def do_POST(self) -> None:
+        self._handle_request()
+
+    def do_PUT(self) -> None:
+        self._handle_request()
+
+    def do_PATCH(self) -> None:
+        self._handle_request()
+
+    def do_DELETE(self) -> None:
+        self._handle_request()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _handle_request(self) -> None:
+        url = urlsplit(self.path)
+        read = self._read_body()
+        if read is None:
+            return
+        body, too_large = read
+
+        request = ApiRequest(
+            method=self.command,
+            path=url.path,
+            query=dict(parse_qsl(url.query, keep_blank_values=True)),
+            authorization=self.headers.get("Authorization"),
+            version=self.headers.get("Version"),
+            content_type=self.headers.get("Content-Type"),
+            body=body,
+            body_too_large=too_large,
+        )
+        response = self.server.api.handle(request)
+
+        if self.server.latency_seconds:
+            time.sleep(self.server.latency_seconds)
+        self._send(response)
+
+    def _read_body(self) -> tuple[bytes, bool] | None:
+        """Read the request body and whether it exceeds the size limit.
+
+        Responds with 400 and returns None when the body cannot be read. A body above the limit
+        is not read to its end, so the connection is closed after the response.
+        """
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked_body()
+
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._reject_unreadable_body("The Content-Length header is invalid.")
+            return None
+
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            return b"", True
+        return self.rfile.read(length), False
+
+    def _read_chunked_body(self) -> tuple[bytes, bool] | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            line = self.rfile.readline(1024).split(b";")[0].strip()
+            try:
+                chunk_size = int(line, 16)
+            except ValueError:
+                self._reject_unreadable_body("The chunked request body is invalid.")
+                return None
+
+            if chunk_size == 0:
+                break
+            if size + chunk_size > MAX_BODY_BYTES:
+                self.close_connection = True
+                return b"", True
+
+            chunks.append(self.rfile.read(chunk_size))
+            self.rfile.readline(1024)
+            size += chunk_size
+
+        # Skip any trailer fields up to the blank line that ends the body.
+        while self.rfile.readline(1024).strip():
+            pass
+        return b"".join(chunks), False
+
+    def _reject_unreadable_body(self, message: str) -> None:
+        # The rest of the request cannot be told apart from the next one, so close afterwards.
+        self.close_connection = True
+        logger.debug("Rejected a request from %s: %s", self.address_string(), message)
+        body = {"statusCode": 400, "message": message, "error": "Bad Request"}
+        self._send(ApiResponse(400, body))
+
+    def _send(self, response: ApiResponse) -> None:
+        payload = json.dumps(response.body, separators=(",", ":")).encode("utf-8")
+
+        self.send_response(response.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from importer.config import Settings, check_base_url, load_settings, require_credentials
+from importer.errors import ConfigError
+
+TOKEN = "pit-0d6f3c1e-secret-value"
+
+
+def settings_from(
+    tmp_path: Path, config: str = "", environ: dict[str, str] | None = None, **flags: object
+) -> Settings:
+    if config:
+        (tmp_path / "ghl-fulfill.toml").write_text(config, encoding="utf-8")
+    return load_settings(config_path=None, environ=environ or {}, flags=flags, cwd=tmp_path)
+
+
+def test_config_file_read(tmp_path: Path) -> None:
+    """Settings in ghl-fulfill.toml in the working folder are used."""
+    settings = settings_from(
+        tmp_path, 'location_id = "LocFromFile000000000"\nnotify_customer = true\n'
+    )
+    assert settings.location_id == "LocFromFile000000000"
+    assert settings.notify_customer is True
+
+
+def test_environment_beats_file(tmp_path: Path) -> None:
+    """GHL_LOCATION_ID overrides the config file."""
+    settings = settings_from(
+        tmp_path,
+        'location_id = "LocFromFile000000000"\n',
+        {"GHL_LOCATION_ID": "LocFromEnv0000000000"},
+    )
+    assert settings.location_id == "LocFromEnv0000000000"
+    assert settings.location_source == "the GHL_LOCATION_ID environment variable"
+
+
+def test_flag_beats_environment(tmp_path: Path) -> None:
+    """A flag overrides the environment and names itself as the source."""
+    settings = settings_from(
+        tmp_path,
+        environ={"GHL_LOCATION_ID": "LocFromEnv0000000000"},
+        location_id="LocFromFlag000000000",
+    )
+    assert settings.location_id == "LocFromFlag000000000"
+    assert settings.location_source == "the --location-id option"
+
+
+def test_unset_flag_ignored(tmp_path: Path) -> None:
+    """A flag left at None does not hide the file's value."""
+    settings = settings_from(tmp_path, "notify_customer = true\n", notify_customer=None)
+    assert settings.notify_customer is True
+
+
+def test_notify_default_off_and_stated(tmp_path: Path) -> None:
+    """Notification emails are off unless asked for, and the description says so."""
+    settings = settings_from(tmp_path)
+    assert "emails are OFF (the default" in settings.notify_description
+
+
+def test_unknown_setting_rejected(tmp_path: Path) -> None:
+    """A misspelt setting is an error, not silently ignored."""
+    with pytest.raises(ConfigError, match="unknown setting 'notify_customers'"):
+        settings_from(tmp_path, "notify_customers = true\n")
+
+
+def test_wrong_type_rejected_without_value(tmp_path: Path) -> None:
+    """A token of the wrong type is reported without printing it."""
+    with pytest.raises(ConfigError) as raised:
+        settings_from(tmp_path, "token = 12345678\n")
+    assert "12345678" not in str(raised.value)
+
+
+def test_invalid_toml_rejected(tmp_path: Path) -> None:
+    """A broken config file names the file."""
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        settings_from(tmp_path, "token = \n")
+
+
+def test_missing_config_file_named(tmp_path: Path) -> None:
+    """--config with a file that does not exist is an error."""
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(config_path=tmp_path / "nope.toml", environ={}, flags={}, cwd=tmp_path)
+
+
+def test_token_not_in_repr(tmp_path: Path) -> None:
+    """The settings' repr never shows the token."""
+    settings = settings_from(tmp_path, environ={"GHL_TOKEN": TOKEN})
+    assert TOKEN not in repr(settings)
+
+
+def test_missing_token_message_names_variable(tmp_path: Path) -> None:
+    """Without a token, the message says where to set one."""
+    with pytest.raises(ConfigError, match="GHL_TOKEN"):
+        require_credentials(settings_from(tmp_path))
+
+
+def test_missing_location_message_names_option(tmp_path: Path) -> None:
+    """Without a location, the message names the option and the variable."""
+    with pytest.raises(ConfigError, match="--location-id"):
+        require_credentials(settings_from(tmp_path, environ={"GHL_TOKEN": TOKEN}))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://services.leadconnectorhq.com",
+        "ftp://example.com",
+        "https://user:pw@example.com",
+        "http://10.0.0.5",
+    ],
+)
+def test_unsafe_base_url_rejected(url: str) -> None:
+    """Plain HTTP to another machine, other schemes and credentials in the URL are refused."""
+    with pytest.raises(ConfigError):
+        check_base_url(url, "a test")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://services.leadconnectorhq.com", "http://127.0.0.1:8080", "http://localhost:1"]
+)
+def test_safe_base_url_accepted(url: str) -> None:
+    """HTTPS anywhere and HTTP to loopback are accepted."""
+    check_base_url(url, "a test")
+
+
+def test_default_base_url_is_highlevel(tmp_path: Path) -> None:
+    """Without any setting, requests go to HighLevel's API."""
+    assert settings_from(tmp_path).base_url == "https://services.leadconnectorhq.com"

@@ -1,0 +1,537 @@
+"""Tests for importer.mapping: matching file headers to fields with column templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from importer.errors import ConfigError, InputFileError, MissingColumnsError, UsageError
+from importer.load import Table, load_table
+from importer.mapping import (
+    FIELD_LABELS,
+    FIELDS,
+    REQUIRED_FIELDS,
+    ColumnMapping,
+    Template,
+    load_templates,
+    match_template,
+    normalize_header,
+    templates_folder,
+)
+
+SHIPSTATION_HEADERS = (
+    "Order - Number,Date - Shipped Date,Ship To - Name,Ship To - City,Shipment - Carrier,"
+    "Shipment - Service,Shipment - Tracking Number,Item - SKU,Item - Name,Item - Qty"
+)
+WORLDSHIP_HEADERS = (
+    "Ship Date,Tracking Number,Service Type,Reference 1,Reference 2,Ship To Company or Name,"
+    "Ship To City,Ship To State,Ship To Postal Code,Package Weight"
+)
+GENERIC_HEADERS = "Order ID,Tracking Number,Carrier,Tracking URL,Price ID,Qty,Notify Customer"
+
+
+def table_with(folder: Path, header_line: str, *data_lines: str) -> Table:
+    """Write a CSV file with the given lines and load it."""
+    path = folder / "shipments.csv"
+    path.write_text("\n".join([header_line, *data_lines]) + "\n", encoding="utf-8")
+    return load_table(path)
+
+
+def make_template(name: str, fields: dict[str, tuple[str, ...]]) -> Template:
+    return Template(
+        name=name,
+        description="",
+        source="",
+        fields=MappingProxyType(fields),
+        path=Path(f"{name}.toml"),
+    )
+
+
+def write_template(folder: Path, file_name: str, text: str) -> Path:
+    path = folder / file_name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def missing_columns(table: Table, templates: list[Template], forced: str | None = None) -> str:
+    with pytest.raises(MissingColumnsError) as caught:
+        match_template(table, templates, forced=forced)
+    return str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def templates() -> list[Template]:
+    return load_templates()
+
+
+# --- normalize_header -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Order ID", "order id"),
+        ("order_id", "order id"),
+        ("orderId", "order id"),
+        ("ORDER-ID", "order id"),
+        ("Tracking #", "tracking #"),
+        ("Tracking#", "tracking #"),
+        ("Order - Number", "order number"),
+        ("  Order \t  Number ", "order number"),
+        ("\ufeffOrder\xa0ID", "order id"),
+        ("TrackingURL", "tracking url"),
+        ("trackingNo", "tracking no"),
+        ("Reference1", "reference 1"),
+        ("Qty.", "qty"),
+        ("Ship To - Name", "ship to name"),
+    ],
+)
+def test_normalize_header_forms(header: str, expected: str) -> None:
+    """Spellings of one header reduce to the same lowercase words."""
+    assert normalize_header(header) == expected
+
+
+# --- built-in templates ------------------------------------------------------------
+
+
+def test_templates_folder_in_checkout() -> None:
+    """A source checkout finds the templates folder next to the package."""
+    assert templates_folder() == Path(__file__).parents[1] / "templates"
+
+
+def test_builtin_templates_load(templates: list[Template]) -> None:
+    """Every built-in template loads and defines the required fields."""
+    assert [template.name for template in templates] == ["generic", "shipstation", "ups_worldship"]
+    for template in templates:
+        assert set(REQUIRED_FIELDS) <= set(template.fields)
+        assert set(template.fields) <= set(FIELDS)
+        assert template.description
+        assert template.source
+
+
+def test_field_labels_cover_fields() -> None:
+    """Every canonical field has a human name for messages."""
+    assert set(FIELD_LABELS) == set(FIELDS)
+
+
+def test_shipstation_export_matched(tmp_path: Path, templates: list[Template]) -> None:
+    """ShipStation's "Group - Field" headers pick the shipstation template."""
+    table = table_with(tmp_path, SHIPSTATION_HEADERS)
+
+    mapping = match_template(table, templates)
+
+    assert mapping.template.name == "shipstation"
+    assert mapping.header_of("order_id") == "Order - Number"
+    assert mapping.header_of("tracking_number") == "Shipment - Tracking Number"
+    assert mapping.header_of("carrier") == "Shipment - Carrier"
+    assert mapping.header_of("sku") == "Item - SKU"
+    assert mapping.header_of("qty") == "Item - Qty"
+    assert mapping.score == 1.0
+
+
+def test_worldship_export_matched(tmp_path: Path, templates: list[Template]) -> None:
+    """UPS WorldShip headers pick ups_worldship, with Reference 1 as the order ID."""
+    table = table_with(tmp_path, WORLDSHIP_HEADERS)
+
+    mapping = match_template(table, templates)
+
+    assert mapping.template.name == "ups_worldship"
+    assert mapping.header_of("order_id") == "Reference 1"
+    assert mapping.header_of("tracking_number") == "Tracking Number"
+    assert mapping.header_of("carrier") == "Service Type"
+    assert mapping.header_of("sku") == "Reference 2"
+    assert mapping.header_of("qty") is None
+    assert mapping.score == pytest.approx(4 / 5)
+
+
+def test_generic_headers_matched(tmp_path: Path, templates: list[Template]) -> None:
+    """Plain header names pick the generic template and map every column."""
+    table = table_with(tmp_path, GENERIC_HEADERS)
+
+    mapping = match_template(table, templates)
+
+    assert mapping.template.name == "generic"
+    assert dict(mapping.columns) == {
+        "order_id": 0,
+        "tracking_number": 1,
+        "carrier": 2,
+        "tracking_url": 3,
+        "price_id": 4,
+        "qty": 5,
+        "notify_customer": 6,
+    }
+    assert mapping.unmatched_headers == ()
+    assert mapping.score == pytest.approx(7 / 9)
+
+
+def test_camel_case_headers_matched(tmp_path: Path, templates: list[Template]) -> None:
+    """camelCase headers such as orderId and trackingNo match the generic template."""
+    table = table_with(tmp_path, "orderId,trackingNo,carrier")
+
+    mapping = match_template(table, templates)
+
+    assert mapping.template.name == "generic"
+    assert mapping.header_of("order_id") == "orderId"
+    assert mapping.header_of("tracking_number") == "trackingNo"
+    assert mapping.header_of("carrier") == "carrier"
+
+
+# --- ColumnMapping -----------------------------------------------------------------
+
+
+def test_mapping_values_of_row(tmp_path: Path, templates: list[Template]) -> None:
+    """values() returns the raw text of mapped fields only."""
+    table = table_with(tmp_path, "Order ID,Note,Tracking Number", "A1, fragile ,1Z999")
+    mapping = match_template(table, templates)
+
+    values = mapping.values(table.rows[0])
+
+    assert values == {"order_id": "A1", "tracking_number": "1Z999"}
+
+
+def test_mapping_unmatched_headers_listed(tmp_path: Path, templates: list[Template]) -> None:
+    """Headers no field uses are listed in file order."""
+    table = table_with(tmp_path, "Weight,Order ID,Tracking Number,Box")
+
+    mapping = match_template(table, templates)
+
+    assert mapping.unmatched_headers == ("Weight", "Box")
+    assert mapping.headers == table.headers
+
+
+def test_mapping_is_read_only(tmp_path: Path, templates: list[Template]) -> None:
+    """The column map cannot be changed by a later stage."""
+    mapping = match_template(table_with(tmp_path, "Order ID,Tracking Number"), templates)
+
+    assert isinstance(mapping, ColumnMapping)
+    with pytest.raises(TypeError):
+        mapping.columns["sku"] = 0  # type: ignore[index]
+
+
+# --- matching rules ----------------------------------------------------------------
+
+
+def test_alias_order_decides(tmp_path: Path, templates: list[Template]) -> None:
+    """The first alias present wins, wherever its column is."""
+    table = table_with(tmp_path, "Order ID,Tracking,Tracking Number")
+
+    mapping = match_template(table, templates)
+
+    assert mapping.header_of("tracking_number") == "Tracking Number"
+    assert mapping.unmatched_headers == ("Tracking",)
+
+
+def test_header_used_by_one_field(tmp_path: Path) -> None:
+    """A header taken by one field is not given to a later field too."""
+    template = make_template(
+        "acme",
+        {
+            "order_id": ("Order",),
+            "tracking_number": ("Tracking",),
+            "carrier": ("Service",),
+            "sku": ("Service", "Item"),
+        },
+    )
+    table = table_with(tmp_path, "Order,Tracking,Service,Item")
+
+    mapping = match_template(table, [template])
+
+    assert mapping.header_of("carrier") == "Service"
+    assert mapping.header_of("sku") == "Item"
+
+
+def test_duplicate_header_uses_first(tmp_path: Path, templates: list[Template]) -> None:
+    """A repeated header maps to its first column, with a note naming both columns."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Qty,tracking_number")
+
+    mapping = match_template(table, templates)
+
+    assert mapping.columns["tracking_number"] == 1
+    assert len(mapping.notes) == 1
+    assert 'named "Tracking Number" (columns B and D)' in mapping.notes[0]
+    assert "column B" in mapping.notes[0]
+
+
+def test_most_matched_fields_wins(tmp_path: Path) -> None:
+    """Among fitting templates the one that matches more fields is picked."""
+    small = make_template("small", {"order_id": ("Order",), "tracking_number": ("Tracking",)})
+    large = make_template(
+        "large",
+        {
+            "order_id": ("Order",),
+            "tracking_number": ("Tracking",),
+            "carrier": ("Carrier",),
+            "sku": ("SKU",),
+            "qty": ("Qty",),
+        },
+    )
+    table = table_with(tmp_path, "Order,Tracking,Carrier")
+
+    mapping = match_template(table, [small, large])
+
+    assert mapping.template.name == "large"
+    assert mapping.score == pytest.approx(3 / 5)
+
+
+def test_tie_goes_to_higher_score(tmp_path: Path) -> None:
+    """With equal matches, the template that found a larger share of its fields wins."""
+    broad = make_template(
+        "broad",
+        {"order_id": ("Order",), "tracking_number": ("Tracking",), "sku": ("SKU",)},
+    )
+    exact = make_template("exact", {"order_id": ("Order",), "tracking_number": ("Tracking",)})
+    table = table_with(tmp_path, "Order,Tracking")
+
+    mapping = match_template(table, [broad, exact])
+
+    assert mapping.template.name == "exact"
+
+
+def test_tie_prefers_specific_over_generic(tmp_path: Path) -> None:
+    """With equal matches and scores, a specific template beats "generic"."""
+    fields: dict[str, tuple[str, ...]] = {
+        "order_id": ("Order ID",),
+        "tracking_number": ("Tracking Number",),
+    }
+    generic = make_template("generic", fields)
+    acme = make_template("acme", fields)
+    table = table_with(tmp_path, "Order ID,Tracking Number")
+
+    mapping = match_template(table, [generic, acme])
+
+    assert mapping.template.name == "acme"
+
+
+# --- forced template ---------------------------------------------------------------
+
+
+def test_forced_template_by_name(tmp_path: Path, templates: list[Template]) -> None:
+    """A forced name is used even when another template matches more fields."""
+    acme = make_template("acme", {"order_id": ("Order ID",), "tracking_number": ("Tracking",)})
+    table = table_with(tmp_path, "Order ID,Tracking,Carrier,Tracking Number")
+
+    mapping = match_template(table, [*templates, acme], forced="acme")
+
+    assert mapping.template.name == "acme"
+    assert mapping.header_of("tracking_number") == "Tracking"
+
+
+def test_forced_template_by_path(tmp_path: Path, templates: list[Template]) -> None:
+    """A forced path to a .toml file loads that template."""
+    path = write_template(
+        tmp_path,
+        "warehouse.toml",
+        'name = "warehouse"\n[fields]\norder_id = ["Ref"]\ntracking_number = ["Waybill"]\n',
+    )
+    table = table_with(tmp_path, "Ref,Waybill")
+
+    mapping = match_template(table, templates, forced=str(path))
+
+    assert mapping.template.name == "warehouse"
+    assert mapping.template.path == path
+    assert mapping.header_of("tracking_number") == "Waybill"
+
+
+def test_forced_unknown_name_rejected(tmp_path: Path, templates: list[Template]) -> None:
+    """An unknown template name raises UsageError listing the known names."""
+    table = table_with(tmp_path, GENERIC_HEADERS)
+
+    with pytest.raises(UsageError) as caught:
+        match_template(table, templates, forced="shopify")
+
+    assert 'unknown template "shopify"' in str(caught.value)
+    assert "generic, shipstation, ups_worldship" in str(caught.value)
+
+
+def test_forced_missing_path_rejected(tmp_path: Path, templates: list[Template]) -> None:
+    """A forced .toml path that does not exist raises UsageError."""
+    table = table_with(tmp_path, GENERIC_HEADERS)
+    missing = tmp_path / "nowhere.toml"
+
+    with pytest.raises(UsageError) as caught:
+        match_template(table, templates, forced=str(missing))
+
+    assert "template file not found" in str(caught.value)
+
+
+def test_forced_template_missing_columns(tmp_path: Path, templates: list[Template]) -> None:
+    """A forced template that misses a required field names itself in the error."""
+    table = table_with(tmp_path, SHIPSTATION_HEADERS)
+
+    message = missing_columns(table, templates, forced="generic")
+
+    assert 'the tracking number column was not found with template "generic"' in message
+    assert '"Shipment - Tracking Number"' in message
+
+
+# --- no template fits ----------------------------------------------------------------
+
+
+def test_missing_columns_message(tmp_path: Path, templates: list[Template]) -> None:
+    """The error lists missing fields, file headers, close headers and the fix."""
+    table = table_with(tmp_path, "Ordr ID,Trackng Number,Weight")
+
+    message = missing_columns(table, templates)
+
+    assert message.startswith(f"{table.path}: the order ID and tracking number columns were")
+    assert 'Headers in the file: "Ordr ID", "Trackng Number", "Weight"' in message
+    assert (
+        '- order ID: no column matches; rename the column that holds it to "Order ID" '
+        '(closest headers in the file: "Ordr ID")'
+    ) in message
+    assert (
+        "- tracking number: no column matches; rename the column that holds it to "
+        '"Tracking Number" (closest headers in the file: "Trackng Number")'
+    ) in message
+    assert "--template (available: generic, shipstation, ups_worldship)" in message
+
+
+def test_missing_columns_names_closest_template(tmp_path: Path, templates: list[Template]) -> None:
+    """When a template found one required field, the error names it and its header names."""
+    table = table_with(tmp_path, "Reference 1,Service Type,Package Weight")
+
+    message = missing_columns(table, templates)
+
+    assert 'The closest template is "ups_worldship", which found the order ID' in message
+    assert 'rename the column that holds it to "Tracking Number"' in message
+    assert "- order ID" not in message
+
+
+def test_missing_columns_without_close_headers(tmp_path: Path, templates: list[Template]) -> None:
+    """Headers that resemble nothing are not offered as suggestions."""
+    table = table_with(tmp_path, "Weight,Height")
+
+    message = missing_columns(table, templates)
+
+    assert "closest headers" not in message
+
+
+def test_missing_columns_is_input_file_error(tmp_path: Path, templates: list[Template]) -> None:
+    """MissingColumnsError carries the file path like any InputFileError."""
+    table = table_with(tmp_path, "Weight")
+
+    with pytest.raises(InputFileError) as caught:
+        match_template(table, templates)
+
+    assert isinstance(caught.value, MissingColumnsError)
+    assert caught.value.path == table.path
+
+
+# --- template validation -----------------------------------------------------------
+
+
+VALID_TEMPLATE = 'name = "acme"\n[fields]\norder_id = ["Order"]\ntracking_number = ["Tracking"]\n'
+
+
+def config_error(folder: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_templates(folder)
+    return str(caught.value)
+
+
+def test_template_folder_loaded(tmp_path: Path) -> None:
+    """A folder of valid templates loads in file name order."""
+    write_template(tmp_path, "b.toml", VALID_TEMPLATE.replace("acme", "beta"))
+    write_template(tmp_path, "a.toml", VALID_TEMPLATE)
+
+    loaded = load_templates(tmp_path)
+
+    assert [template.name for template in loaded] == ["acme", "beta"]
+    assert loaded[0].fields["order_id"] == ("Order",)
+    assert loaded[0].description == ""
+
+
+def test_template_unknown_field_rejected(tmp_path: Path) -> None:
+    """A field name the importer does not know raises ConfigError naming file and key."""
+    path = write_template(tmp_path, "acme.toml", VALID_TEMPLATE + 'weight = ["Weight"]\n')
+
+    message = config_error(tmp_path)
+
+    assert message.startswith(f"{path}: ")
+    assert 'key "fields.weight" is not a known field' in message
+
+
+def test_template_empty_aliases_rejected(tmp_path: Path) -> None:
+    """An empty alias list raises ConfigError naming the key."""
+    write_template(tmp_path, "acme.toml", VALID_TEMPLATE + "sku = []\n")
+
+    message = config_error(tmp_path)
+
+    assert 'key "fields.sku" must be a non-empty list' in message
+
+
+def test_template_non_text_alias_rejected(tmp_path: Path) -> None:
+    """Aliases that are not text, or blank, raise ConfigError."""
+    write_template(tmp_path, "acme.toml", VALID_TEMPLATE + 'sku = [3, "  "]\n')
+
+    message = config_error(tmp_path)
+
+    assert 'key "fields.sku" must list header names as text' in message
+
+
+def test_template_missing_name_rejected(tmp_path: Path) -> None:
+    """A template without a name raises ConfigError naming the key."""
+    path = write_template(tmp_path, "acme.toml", VALID_TEMPLATE.replace('name = "acme"\n', ""))
+
+    message = config_error(tmp_path)
+
+    assert message == f'{path}: key "name" is missing or empty; add name = "..."'
+
+
+def test_template_missing_required_field_rejected(tmp_path: Path) -> None:
+    """A template that cannot find the tracking number raises ConfigError."""
+    text = VALID_TEMPLATE.replace('tracking_number = ["Tracking"]\n', "")
+    write_template(tmp_path, "acme.toml", text)
+
+    message = config_error(tmp_path)
+
+    assert 'key "fields.tracking_number" is missing' in message
+
+
+def test_template_missing_fields_table_rejected(tmp_path: Path) -> None:
+    """A template without a [fields] table raises ConfigError."""
+    write_template(tmp_path, "acme.toml", 'name = "acme"\n')
+
+    message = config_error(tmp_path)
+
+    assert "the [fields] table is missing" in message
+
+
+def test_template_unknown_key_rejected(tmp_path: Path) -> None:
+    """A misspelled top-level key raises ConfigError naming it."""
+    write_template(tmp_path, "acme.toml", 'descripton = "typo"\n' + VALID_TEMPLATE)
+
+    message = config_error(tmp_path)
+
+    assert 'unknown key "descripton"' in message
+
+
+def test_template_invalid_toml_rejected(tmp_path: Path) -> None:
+    """A file that is not TOML raises ConfigError chained to the parser error."""
+    write_template(tmp_path, "acme.toml", 'name = "acme\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load_templates(tmp_path)
+
+    assert "is not valid TOML" in str(caught.value)
+    assert caught.value.__cause__ is not None
+
+
+def test_template_duplicate_names_rejected(tmp_path: Path) -> None:
+    """Two templates with one name raise ConfigError naming both files."""
+    first = write_template(tmp_path, "a.toml", VALID_TEMPLATE)
+    second = write_template(tmp_path, "b.toml", VALID_TEMPLATE)
+
+    message = config_error(tmp_path)
+
+    assert message.startswith(f"{second}: ")
+    assert str(first) in message
+
+
+def test_template_empty_folder_rejected(tmp_path: Path) -> None:
+    """A folder without templates raises ConfigError."""
+    message = config_error(tmp_path)
+
+    assert "no column templates" in message

@@ -1,0 +1,874 @@
+"""Tests for the results workbook: sheets, values, text safety, styling and saving."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from importer import report
+from importer.errors import ImporterError, ReportError
+from importer.records import (
+    FileResult,
+    Item,
+    OrderResult,
+    OrderStatus,
+    Problem,
+    RowResult,
+    Severity,
+    Tracking,
+)
+
+SheetCell = Cell | MergedCell
+
+LOCATION = "3SwdhCu3svxI8AKsPJt6"
+CREATED_ID = "6650f1a2b3c4d5e6f7a8b9c0"
+SKIPPED_ID = "6650f1a2b3c4d5e6f7a8b9c1"
+REJECTED_ID = "6650f1a2b3c4d5e6f7a8b9c2"
+FAILED_ID = "6650f1a2b3c4d5e6f7a8b9c3"
+PRICE_ID = "6650f1a2b3c4d5e6f7a8b9d0"
+FULFILLMENT_ID = "6650f1a2b3c4d5e6f7a8b9e0"
+STARTED = datetime(2026, 12, 1, 9, 0, 0)
+FINISHED = datetime(2026, 12, 1, 9, 0, 42, 500_000)
+HEADERS = ("Order ID", "Tracking Number", "Carrier", "SKU", "Qty", "Zip")
+TIMES = "\N{MULTIPLICATION SIGN}"
+FORMULA_LIKE = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tTAB"]
+
+
+def _row(
+    number: int,
+    order_id: str,
+    status: str,
+    *,
+    problems: list[Problem] | None = None,
+    cells: tuple[str, ...] | None = None,
+) -> RowResult:
+    if cells is None:
+        cells = (order_id, f"1Z{number:04d}", "UPS", "TEE-BLK-M", "1", "")
+    return RowResult(number, cells, order_id, status, problems or [])
+
+
+def _orders() -> list[OrderResult]:
+    created = OrderResult(
+        order_id=CREATED_ID,
+        location_id=LOCATION,
+        status=OrderStatus.CREATED,
+        rows=(2, 3, 4, 7),
+        trackings=(Tracking("1Z0002", "UPS"), Tracking("9400111", "USPS")),
+        items=(Item(PRICE_ID, "TEE-BLK-M", 2), Item(PRICE_ID, "", 1)),
+        notify_customer=True,
+        fulfillment_id=FULFILLMENT_ID,
+        http_status=201,
+        finished_at=datetime(2026, 12, 1, 9, 0, 10),
+    )
+    skipped = OrderResult(
+        SKIPPED_ID, LOCATION, OrderStatus.SKIPPED, (5,), message="already fulfilled"
+    )
+    rejected = OrderResult(
+        REJECTED_ID, LOCATION, OrderStatus.REJECTED, (6,), message="quantity is not a number"
+    )
+    failed = OrderResult(
+        FAILED_ID,
+        LOCATION,
+        OrderStatus.FAILED,
+        (8,),
+        notify_customer=False,
+        http_status=500,
+        message="HighLevel returned an internal error",
+        trace_id="trace-123",
+    )
+    return [created, skipped, rejected, failed]
+
+
+def _rows() -> list[RowResult]:
+    column_problem = Problem('"two" is not a whole number', (6,), "Qty")
+    plain_problem = Problem("the order is canceled in HighLevel", (6,))
+    warning = Problem("carrier is not known", (5,), "Carrier", Severity.WARNING)
+    first_cells = (CREATED_ID, "1Z0002", "UPS", "TEE-BLK-M", "1", "0012345")
+    return [
+        _row(2, CREATED_ID, "created", cells=first_cells),
+        _row(3, CREATED_ID, "created", cells=(CREATED_ID, *FORMULA_LIKE)),
+        _row(4, CREATED_ID, "created"),
+        _row(5, SKIPPED_ID, "skipped", problems=[warning]),
+        _row(6, REJECTED_ID, "rejected", problems=[column_problem, plain_problem]),
+        _row(7, CREATED_ID, "created", cells=(CREATED_ID, "\rCR", "", "", "", "")),
+        _row(8, FAILED_ID, "failed"),
+        _row(9, "", "ignored", cells=("", "", "", "", "", "")),
+    ]
+
+
+def _file_result(**changes: object) -> FileResult:
+    result = FileResult(
+        path=Path("exports/dec-01.csv"),
+        started_at=STARTED,
+        finished_at=FINISHED,
+        template="generic",
+        template_score=0.875,
+        headers=HEADERS,
+        location_id=LOCATION,
+        notify_setting="from the file, else no",
+        orders=_orders(),
+        rows=_rows(),
+        notes=["2 blank rows were ignored", "column G has no header"],
+    )
+    for name, value in changes.items():
+        setattr(result, name, value)
+    return result
+
+
+def _write(tmp_path: Path, result: FileResult | None = None) -> Workbook:
+    written = report.write_results(result or _file_result(), tmp_path / "dec-01.results.xlsx")
+    return load_workbook(written)
+
+
+def _sheet(workbook: Workbook, name: str) -> Worksheet:
+    sheet = workbook[name]
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
+def _header(sheet: Worksheet) -> list[object]:
+    return [cell.value for cell in sheet[1]]
+
+
+def _records(sheet: Worksheet) -> list[dict[str, SheetCell]]:
+    """Return data rows as {header: cell}, for sheets whose headers are unique."""
+    headers = [str(value) for value in _header(sheet)]
+    records = []
+    for row in sheet.iter_rows(min_row=2):
+        records.append({header: cell for header, cell in zip(headers, row, strict=True)})
+    return records
+
+
+def _summary(workbook: Workbook) -> dict[str, list[SheetCell]]:
+    fields: dict[str, list[SheetCell]] = {}
+    for label, value in _sheet(workbook, "Summary").iter_rows(min_row=2, max_col=2):
+        fields.setdefault(str(label.value), []).append(value)
+    return fields
+
+
+def _summary_value(workbook: Workbook, label: str) -> object:
+    return _summary(workbook)[label][0].value
+
+
+def _is_date_cell(cell: SheetCell) -> bool:
+    return isinstance(cell, Cell) and cell.is_date
+
+
+def _order_record(workbook: Workbook, order_id: str) -> dict[str, SheetCell]:
+    records = _records(_sheet(workbook, "Orders"))
+    return next(record for record in records if record["Order ID"].value == order_id)
+
+
+def _input_row(workbook: Workbook, number: int) -> tuple[SheetCell, ...]:
+    sheet = _sheet(workbook, "Rows")
+    return next(row for row in sheet.iter_rows(min_row=2) if row[0].value == number)
+
+
+# default_results_path
+
+
+@pytest.mark.parametrize(
+    ("input_path", "expected"),
+    [
+        ("exports/dec-01.csv", "exports/dec-01.results.xlsx"),
+        ("exports/dec-01.xlsx", "exports/dec-01.results.xlsx"),
+        ("dec-01", "dec-01.results.xlsx"),
+        ("/data/ups.export.csv", "/data/ups.export.results.xlsx"),
+        ("exports/dec-01.results.xlsx", "exports/dec-01.results.results.xlsx"),
+    ],
+)
+def test_default_results_path_cases(input_path: str, expected: str) -> None:
+    """The results workbook sits next to the input, named <stem>.results.xlsx."""
+    assert report.default_results_path(Path(input_path)) == Path(expected)
+
+
+# Sheets and values
+
+
+def test_write_results_returns_target(tmp_path: Path) -> None:
+    """An unlocked target is written and its own path returned."""
+    target = tmp_path / "dec-01.results.xlsx"
+
+    written = report.write_results(_file_result(), target)
+
+    assert written == target
+    assert target.is_file()
+
+
+def test_sheet_names_in_order(tmp_path: Path) -> None:
+    """The workbook has Summary, Orders and Rows, in that order."""
+    assert _write(tmp_path).sheetnames == ["Summary", "Orders", "Rows"]
+
+
+def test_orders_header_row(tmp_path: Path) -> None:
+    """The Orders sheet starts with the documented column headers."""
+    assert _header(_sheet(_write(tmp_path), "Orders")) == list(report.ORDER_HEADERS)
+
+
+def test_rows_header_row_keeps_original_headers(tmp_path: Path) -> None:
+    """The Rows sheet headers are Row, Order Status, Problems, then the file's headers."""
+    expected = ["Row", "Order Status", "Problems", *HEADERS]
+
+    assert _header(_sheet(_write(tmp_path), "Rows")) == expected
+
+
+def test_summary_header_row(tmp_path: Path) -> None:
+    """The Summary sheet has a two-column header row."""
+    assert _header(_sheet(_write(tmp_path), "Summary")) == ["Field", "Value"]
+
+
+def test_orders_listed_in_order(tmp_path: Path) -> None:
+    """Every order result has one Orders row, in the given order."""
+    records = _records(_sheet(_write(tmp_path), "Orders"))
+
+    assert [record["Order ID"].value for record in records] == [
+        CREATED_ID,
+        SKIPPED_ID,
+        REJECTED_ID,
+        FAILED_ID,
+    ]
+    assert [record["Status"].value for record in records] == [
+        "created",
+        "skipped",
+        "rejected",
+        "failed",
+    ]
+
+
+def test_created_order_values(tmp_path: Path) -> None:
+    """A created order shows its fulfillment, trackings, items, rows and finish time."""
+    record = _order_record(_write(tmp_path), CREATED_ID)
+
+    assert record["Fulfillment ID"].value == FULFILLMENT_ID
+    assert record["Tracking Numbers"].value == "1Z0002\n9400111"
+    assert record["Carriers"].value == "UPS\nUSPS"
+    assert record["Items"].value == f"TEE-BLK-M {TIMES} 2\n{PRICE_ID} {TIMES} 1"
+    assert record["Notify Customer"].value == "yes"
+    assert record["HTTP Status"].value == 201
+    assert record["Input Rows"].value == "2-4, 7"
+    assert record["Finished At"].value == datetime(2026, 12, 1, 9, 0, 10)
+    assert _is_date_cell(record["Finished At"])
+
+
+def test_failed_order_values(tmp_path: Path) -> None:
+    """A failed order shows its HTTP status, message, trace ID and notify setting."""
+    record = _order_record(_write(tmp_path), FAILED_ID)
+
+    assert record["HTTP Status"].value == 500
+    assert record["Message"].value == "HighLevel returned an internal error"
+    assert record["Trace ID"].value == "trace-123"
+    assert record["Notify Customer"].value == "no"
+    assert record["Finished At"].value is None
+
+
+def test_unknown_notify_left_blank(tmp_path: Path) -> None:
+    """An order without a notify decision has a blank Notify Customer cell."""
+    record = _order_record(_write(tmp_path), SKIPPED_ID)
+
+    assert record["Notify Customer"].value is None
+
+
+def test_order_ids_stored_as_text(tmp_path: Path) -> None:
+    """Order IDs made of digits stay text cells."""
+    order = OrderResult("0012345", LOCATION, OrderStatus.REJECTED, (2,))
+    workbook = _write(tmp_path, _file_result(orders=[order]))
+
+    cell = _order_record(workbook, "0012345")["Order ID"]
+
+    assert cell.data_type == "s"
+
+
+def test_rows_listed_in_input_order(tmp_path: Path) -> None:
+    """Every input row has one Rows row, in input order, with its status."""
+    sheet = _sheet(_write(tmp_path), "Rows")
+    rows = list(sheet.iter_rows(min_row=2, max_col=2, values_only=True))
+
+    assert [number for number, _ in rows] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert [status for _, status in rows] == [row.status for row in _rows()]
+
+
+def test_rows_keep_original_cells(tmp_path: Path) -> None:
+    """The original cells follow the three result columns, unchanged and as text."""
+    cells = _input_row(_write(tmp_path), 2)[3:]
+
+    assert [cell.value for cell in cells] == [
+        CREATED_ID,
+        "1Z0002",
+        "UPS",
+        "TEE-BLK-M",
+        "1",
+        "0012345",
+    ]
+    assert all(cell.data_type == "s" for cell in cells)
+
+
+def test_postal_code_keeps_leading_zeros(tmp_path: Path) -> None:
+    """A postal code like 0012345 stays a text cell with its zeros."""
+    zip_cell = _input_row(_write(tmp_path), 2)[-1]
+
+    assert zip_cell.value == "0012345"
+    assert zip_cell.data_type == "s"
+    assert zip_cell.number_format == "@"
+
+
+def test_row_problems_text(tmp_path: Path) -> None:
+    """Problems show the column when there is one, one per line."""
+    problems = _input_row(_write(tmp_path), 6)[2]
+
+    assert problems.value == (
+        'Column "Qty": "two" is not a whole number\nthe order is canceled in HighLevel'
+    )
+
+
+def test_row_warning_prefixed(tmp_path: Path) -> None:
+    """A warning is prefixed with "Warning: "."""
+    problems = _input_row(_write(tmp_path), 5)[2]
+
+    assert problems.value == 'Warning: Column "Carrier": carrier is not known'
+
+
+def test_row_without_problems_blank(tmp_path: Path) -> None:
+    """A row without problems has an empty Problems cell."""
+    assert _input_row(_write(tmp_path), 4)[2].value is None
+
+
+def test_extra_cells_beyond_headers_kept(tmp_path: Path) -> None:
+    """Cells beyond the last header are kept in columns without a header."""
+    row = _row(2, CREATED_ID, "created", cells=(*("a", "b", "c", "d", "e", "f"), "extra"))
+    workbook = _write(tmp_path, _file_result(rows=[row]))
+
+    assert _input_row(workbook, 2)[-1].value == "extra"
+    assert _header(_sheet(workbook, "Rows"))[-1] is None
+
+
+def test_control_characters_replaced(tmp_path: Path) -> None:
+    """Characters XML cannot store become U+FFFD instead of failing the write."""
+    row = _row(2, CREATED_ID, "created", cells=("a\x01b", "", "", "", "", ""))
+    workbook = _write(tmp_path, _file_result(rows=[row]))
+
+    assert _input_row(workbook, 2)[3].value == "a\ufffdb"
+
+
+# Formula-like text
+
+
+@pytest.mark.parametrize("text", FORMULA_LIKE)
+def test_formula_like_cell_stays_string(tmp_path: Path, text: str) -> None:
+    """An input cell that looks like a formula is stored as the same plain string."""
+    row = _row(2, CREATED_ID, "created", cells=(text, "", "", "", "", ""))
+    workbook = _write(tmp_path, _file_result(rows=[row]))
+
+    cell = _input_row(workbook, 2)[3]
+
+    assert cell.data_type == "s"
+    assert cell.value == text
+    assert cell.quotePrefix
+
+
+def test_leading_carriage_return_stays_string(tmp_path: Path) -> None:
+    """A cell starting with CR stays a string, read back with LF as XML requires."""
+    row = _row(2, CREATED_ID, "created", cells=("\rCR", "", "", "", "", ""))
+    workbook = _write(tmp_path, _file_result(rows=[row]))
+
+    cell = _input_row(workbook, 2)[3]
+
+    assert cell.data_type == "s"
+    assert cell.value == "\nCR"
+    assert cell.quotePrefix
+
+
+def test_formula_like_message_stays_string(tmp_path: Path) -> None:
+    """Order messages and trace IDs that look like formulas stay plain strings."""
+    order = OrderResult(
+        CREATED_ID, LOCATION, OrderStatus.FAILED, (2,), message="=1+1", trace_id="@x"
+    )
+    record = _order_record(_write(tmp_path, _file_result(orders=[order])), CREATED_ID)
+
+    assert record["Message"].data_type == "s"
+    assert record["Message"].value == "=1+1"
+    assert record["Trace ID"].value == "@x"
+
+
+def test_formula_like_note_stays_string(tmp_path: Path) -> None:
+    """Summary notes that look like formulas stay plain strings."""
+    workbook = _write(tmp_path, _file_result(notes=["=SUM(A1:A2)"]))
+
+    note = _summary(workbook)["Note"][0]
+
+    assert note.data_type == "s"
+    assert note.value == "=SUM(A1:A2)"
+
+
+# Summary
+
+
+def test_summary_run_fields(tmp_path: Path) -> None:
+    """Summary lists the file, template, location and settings of the run."""
+    workbook = _write(tmp_path)
+
+    assert _summary_value(workbook, "File") == str(Path("exports/dec-01.csv"))
+    assert _summary_value(workbook, "Template") == "generic"
+    assert _summary_value(workbook, "Location") == LOCATION
+    assert _summary_value(workbook, "Dry run") == "no"
+    assert _summary_value(workbook, "Notify customers") == "from the file, else no"
+    assert "Sheet" not in _summary(workbook)
+
+
+def test_summary_sheet_shown_when_set(tmp_path: Path) -> None:
+    """The input sheet name is listed when the file had one."""
+    workbook = _write(tmp_path, _file_result(sheet="Shipments"))
+
+    assert _summary_value(workbook, "Sheet") == "Shipments"
+
+
+def test_summary_match_score_percentage(tmp_path: Path) -> None:
+    """The template match score is a number shown as a percentage."""
+    cell = _summary(_write(tmp_path))["Match score"][0]
+
+    assert cell.value == 0.875
+    assert cell.number_format == "0%"
+
+
+def test_summary_dates_are_datetimes(tmp_path: Path) -> None:
+    """Started and Finished are datetime cells with a date format."""
+    summary = _summary(_write(tmp_path))
+    started = summary["Started"][0]
+    finished = summary["Finished"][0]
+
+    assert _is_date_cell(started)
+    assert started.value == STARTED
+    assert _is_date_cell(finished)
+    assert isinstance(finished.value, datetime)
+    assert abs(finished.value - FINISHED) < timedelta(milliseconds=1)
+
+
+def test_summary_duration_seconds(tmp_path: Path) -> None:
+    """Duration is the number of seconds from start to finish."""
+    assert _summary_value(_write(tmp_path), "Duration (seconds)") == 42.5
+
+
+def test_summary_unfinished_run(tmp_path: Path) -> None:
+    """A run without a finish time leaves Finished and Duration blank."""
+    workbook = _write(tmp_path, _file_result(finished_at=None))
+
+    assert _summary_value(workbook, "Finished") is None
+    assert _summary_value(workbook, "Duration (seconds)") is None
+
+
+def test_summary_aware_times_in_local_zone(tmp_path: Path) -> None:
+    """Times with a zone are written as naive local times."""
+    started = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    workbook = _write(tmp_path, _file_result(started_at=started, finished_at=None))
+
+    expected = started.astimezone().replace(tzinfo=None)
+
+    assert _summary_value(workbook, "Started") == expected
+
+
+def test_summary_counts(tmp_path: Path) -> None:
+    """Summary counts rows, orders per status and ignored rows."""
+    workbook = _write(tmp_path)
+
+    assert _summary_value(workbook, "Input rows") == 8
+    assert _summary_value(workbook, "Orders") == 4
+    assert _summary_value(workbook, "Orders created") == 1
+    assert _summary_value(workbook, "Orders skipped") == 1
+    assert _summary_value(workbook, "Orders rejected") == 1
+    assert _summary_value(workbook, "Orders failed") == 1
+    assert _summary_value(workbook, "Rows ignored") == 1
+
+
+def test_summary_ready_only_in_dry_run(tmp_path: Path) -> None:
+    """The ready count appears only for a dry run."""
+    assert "Orders ready" not in _summary(_write(tmp_path))
+
+
+def test_summary_dry_run_ready_count(tmp_path: Path) -> None:
+    """A dry run reports how many orders are ready to send."""
+    order = OrderResult(CREATED_ID, LOCATION, OrderStatus.READY, (2,))
+    workbook = _write(tmp_path, _file_result(dry_run=True, orders=[order]))
+
+    assert _summary_value(workbook, "Orders ready") == 1
+    assert _summary_value(workbook, "Dry run") == "yes"
+
+
+def test_summary_notes_one_per_row(tmp_path: Path) -> None:
+    """Each note gets its own Summary row."""
+    notes = [cell.value for cell in _summary(_write(tmp_path))["Note"]]
+
+    assert notes == ["2 blank rows were ignored", "column G has no header"]
+
+
+def test_summary_stopped_reason(tmp_path: Path) -> None:
+    """A stopped run shows the reason and advises importing again."""
+    workbook = _write(tmp_path, _file_result(stopped_reason="the token was rejected"))
+
+    assert _summary_value(workbook, "Stopped because") == "the token was rejected"
+    assert "stopped before it finished" in str(_summary_value(workbook, "What to do next"))
+
+
+def test_summary_no_stopped_reason_row(tmp_path: Path) -> None:
+    """A run that finished has no Stopped because row."""
+    assert "Stopped because" not in _summary(_write(tmp_path))
+
+
+def test_summary_order_of_fields(tmp_path: Path) -> None:
+    """Summary lists run fields, counts, stop reason, notes and next step in that order."""
+    workbook = _write(tmp_path, _file_result(sheet="Shipments", stopped_reason="interrupted"))
+
+    assert list(_summary(workbook)) == [
+        "File",
+        "Sheet",
+        "Template",
+        "Match score",
+        "Location",
+        "Started",
+        "Finished",
+        "Duration (seconds)",
+        "Dry run",
+        "Notify customers",
+        "Input rows",
+        "Orders",
+        "Orders created",
+        "Orders skipped",
+        "Orders rejected",
+        "Orders failed",
+        "Rows ignored",
+        "Stopped because",
+        "Note",
+        "What to do next",
+    ]
+
+
+# What to do next
+
+
+def _next_step(tmp_path: Path, **changes: object) -> str:
+    return str(_summary_value(_write(tmp_path, _file_result(**changes)), "What to do next"))
+
+
+def test_next_step_clean_run(tmp_path: Path) -> None:
+    """A run with only created and skipped orders needs no action."""
+    orders = [order for order in _orders() if order.status in {"created", "skipped"}]
+
+    step = _next_step(tmp_path, orders=orders)
+
+    assert step == "Nothing to do: every order was created or already fulfilled."
+
+
+def test_next_step_rejected_orders(tmp_path: Path) -> None:
+    """Rejected orders lead to fixing them in the Rows sheet."""
+    step = _next_step(tmp_path)
+
+    assert "Fix the rejected orders in the Rows sheet" in step
+
+
+def test_next_step_failed_orders(tmp_path: Path) -> None:
+    """Failed orders lead to reading their messages and importing again."""
+    step = _next_step(tmp_path)
+
+    assert "failed order" in step
+
+
+def test_next_step_omits_rejected_advice(tmp_path: Path) -> None:
+    """The rejected-orders advice is absent when nothing was rejected."""
+    orders = [order for order in _orders() if order.status != "rejected"]
+
+    assert "rejected" not in _next_step(tmp_path, orders=orders)
+
+
+def test_next_step_dry_run(tmp_path: Path) -> None:
+    """A dry run with ready orders states that nothing was sent."""
+    order = OrderResult(CREATED_ID, LOCATION, OrderStatus.READY, (2,))
+
+    step = _next_step(tmp_path, dry_run=True, orders=[order])
+
+    assert "dry run" in step
+
+
+def test_next_step_no_orders(tmp_path: Path) -> None:
+    """A file without orders advises checking the file."""
+    step = _next_step(tmp_path, orders=[], rows=[])
+
+    assert step.startswith("No orders were found")
+
+
+# Presentation
+
+
+@pytest.mark.parametrize("name", ["Summary", "Orders", "Rows"])
+def test_header_row_bold(tmp_path: Path, name: str) -> None:
+    """Every header cell is bold."""
+    sheet = _sheet(_write(tmp_path), name)
+
+    assert all(cell.font.b for cell in sheet[1])
+
+
+@pytest.mark.parametrize(("name", "panes"), [("Summary", "A2"), ("Orders", "B2"), ("Rows", "B2")])
+def test_frozen_panes(tmp_path: Path, name: str, panes: str) -> None:
+    """The header row is frozen, and the first column on Orders and Rows."""
+    assert _sheet(_write(tmp_path), name).freeze_panes == panes
+
+
+@pytest.mark.parametrize(("name", "ref"), [("Orders", "A1:L5"), ("Rows", "A1:I9")])
+def test_autofilter_covers_table(tmp_path: Path, name: str, ref: str) -> None:
+    """Orders and Rows have an autofilter over the whole table."""
+    assert _sheet(_write(tmp_path), name).auto_filter.ref == ref
+
+
+def _fill_color(cell: SheetCell) -> str:
+    return str(cell.fill.fgColor.rgb)[-6:]
+
+
+def test_order_status_fills(tmp_path: Path) -> None:
+    """Each order status cell is filled with its status colour."""
+    records = _records(_sheet(_write(tmp_path), "Orders"))
+
+    for record in records:
+        status = str(record["Status"].value)
+        assert _fill_color(record["Status"]) == report.STATUS_COLORS[status], status
+
+
+def test_row_status_fills(tmp_path: Path) -> None:
+    """Each row status cell, ignored included, is filled with its status colour."""
+    sheet = _sheet(_write(tmp_path), "Rows")
+
+    for row in sheet.iter_rows(min_row=2):
+        status = str(row[1].value)
+        assert _fill_color(row[1]) == report.STATUS_COLORS[status], status
+
+
+def test_ready_status_fill(tmp_path: Path) -> None:
+    """A ready order in a dry run is filled blue."""
+    order = OrderResult(CREATED_ID, LOCATION, OrderStatus.READY, (2,))
+    record = _order_record(_write(tmp_path, _file_result(dry_run=True, orders=[order])), CREATED_ID)
+
+    assert _fill_color(record["Status"]) == report.STATUS_COLORS["ready"]
+
+
+def test_status_colours_distinct() -> None:
+    """No two statuses share a colour."""
+    colors = list(report.STATUS_COLORS.values())
+
+    assert len(set(colors)) == len(colors)
+
+
+def test_column_width_capped(tmp_path: Path) -> None:
+    """A long message is wrapped and its column width stays at the cap."""
+    order = OrderResult(CREATED_ID, LOCATION, OrderStatus.FAILED, (2,), message="x" * 500)
+    workbook = _write(tmp_path, _file_result(orders=[order]))
+    sheet = _sheet(workbook, "Orders")
+
+    assert sheet.column_dimensions["I"].width == report.MAX_COLUMN_WIDTH
+    assert sheet["I2"].alignment.wrap_text
+
+
+def test_column_width_fits_content(tmp_path: Path) -> None:
+    """A column is as wide as its longest line plus a margin."""
+    sheet = _sheet(_write(tmp_path), "Orders")
+
+    assert sheet.column_dimensions["A"].width == len(CREATED_ID) + 2
+
+
+def test_multiline_cell_wrapped(tmp_path: Path) -> None:
+    """Cells with one value per line wrap so each line shows."""
+    record = _order_record(_write(tmp_path), CREATED_ID)
+
+    assert record["Tracking Numbers"].alignment.wrap_text
+
+
+# compress_row_numbers and format_problem
+
+
+@pytest.mark.parametrize(
+    ("numbers", "expected"),
+    [
+        ((), ""),
+        ((5,), "5"),
+        ((2, 3, 4, 7), "2-4, 7"),
+        ((7, 2, 4, 3), "2-4, 7"),
+        ((2, 2, 3), "2-3"),
+        ((2, 4, 6), "2, 4, 6"),
+    ],
+)
+def test_compress_row_numbers_cases(numbers: tuple[int, ...], expected: str) -> None:
+    """Row numbers are sorted, deduplicated and joined into ranges."""
+    assert report.compress_row_numbers(numbers) == expected
+
+
+def test_format_problem_plain_warning() -> None:
+    """A warning without a column is the message with the Warning prefix."""
+    problem = Problem("the file has two sheets", severity=Severity.WARNING)
+
+    assert report.format_problem(problem) == "Warning: the file has two sheets"
+
+
+# Saving
+
+
+def test_no_temporary_file_left(tmp_path: Path) -> None:
+    """After writing, the folder contains only the results workbook."""
+    report.write_results(_file_result(), tmp_path / "dec-01.results.xlsx")
+
+    assert [path.name for path in tmp_path.iterdir()] == ["dec-01.results.xlsx"]
+
+
+def test_existing_workbook_replaced(tmp_path: Path) -> None:
+    """An earlier results workbook at the target is replaced."""
+    target = tmp_path / "dec-01.results.xlsx"
+    target.write_bytes(b"old results")
+
+    written = report.write_results(_file_result(), target)
+
+    assert written == target
+    assert load_workbook(target).sheetnames == ["Summary", "Orders", "Rows"]
+
+
+def test_missing_folder_raises_report_error(tmp_path: Path) -> None:
+    """A target in a folder that does not exist raises ReportError naming the path."""
+    target = tmp_path / "missing" / "dec-01.results.xlsx"
+
+    with pytest.raises(ReportError, match="missing") as raised:
+        report.write_results(_file_result(), target)
+
+    assert raised.value.path == target
+
+
+def test_folder_target_raises_report_error(tmp_path: Path) -> None:
+    """A target that is a folder raises ReportError instead of writing beside it."""
+    with pytest.raises(ReportError, match="is a folder"):
+        report.write_results(_file_result(), tmp_path)
+
+
+def test_report_error_exit_code() -> None:
+    """ReportError is an ImporterError with exit code 2."""
+    error = ReportError(Path("x.xlsx"), "cannot save")
+
+    assert isinstance(error, ImporterError)
+    assert error.exit_code == 2
+
+
+@pytest.fixture
+def make_immutable() -> Iterator[Callable[[Path], None]]:
+    """Mark files immutable with chattr +i, which makes renaming over them fail with EPERM.
+
+    Needs root on a file system with the immutable flag (ext4, xfs, btrfs). The
+    flag is cleared after the test so tmp_path can be removed.
+    """
+    if shutil.which("chattr") is None or os.geteuid() != 0:
+        pytest.skip("chattr +i needs root and the chattr command")
+    marked: list[Path] = []
+
+    def mark(path: Path) -> None:
+        path.touch()
+        completed = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+        if completed.returncode != 0:
+            pytest.skip(f"chattr +i is not supported here: {completed.stderr.decode().strip()}")
+        marked.append(path)
+
+    yield mark
+    for path in marked:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_locked_target_uses_second_name(
+    tmp_path: Path, make_immutable: Callable[[Path], None]
+) -> None:
+    """A target that cannot be replaced leads to "<stem> (2).xlsx"."""
+    target = tmp_path / "dec-01.results.xlsx"
+    make_immutable(target)
+
+    written = report.write_results(_file_result(), target)
+
+    assert written == tmp_path / "dec-01.results (2).xlsx"
+    assert load_workbook(written).sheetnames == ["Summary", "Orders", "Rows"]
+
+
+def test_locked_second_name_uses_third(
+    tmp_path: Path, make_immutable: Callable[[Path], None]
+) -> None:
+    """When the target and "(2)" are both locked the workbook goes to "(3)"."""
+    target = tmp_path / "dec-01.results.xlsx"
+    make_immutable(target)
+    make_immutable(tmp_path / "dec-01.results (2).xlsx")
+
+    written = report.write_results(_file_result(), target)
+
+    assert written == tmp_path / "dec-01.results (3).xlsx"
+
+
+def test_existing_alternative_kept(tmp_path: Path, make_immutable: Callable[[Path], None]) -> None:
+    """An unlocked "(2)" from an earlier run is kept and "(3)" is written."""
+    target = tmp_path / "dec-01.results.xlsx"
+    make_immutable(target)
+    earlier = tmp_path / "dec-01.results (2).xlsx"
+    earlier.write_bytes(b"earlier results")
+
+    written = report.write_results(_file_result(), target)
+
+    assert written == tmp_path / "dec-01.results (3).xlsx"
+    assert earlier.read_bytes() == b"earlier results"
+
+
+def test_locked_target_leaves_no_temporary_file(
+    tmp_path: Path, make_immutable: Callable[[Path], None]
+) -> None:
+    """After a fallback write only the locked target and "(2)" remain."""
+    target = tmp_path / "dec-01.results.xlsx"
+    make_immutable(target)
+
+    report.write_results(_file_result(), target)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "dec-01.results (2).xlsx",
+        "dec-01.results.xlsx",
+    ]
+
+
+def test_replace_permission_error_uses_second_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PermissionError from os.replace, as Windows raises for a file open in Excel, falls back.
+
+    This simulates the Windows lock so the fallback is covered where chattr is unavailable.
+    """
+    target = tmp_path / "dec-01.results.xlsx"
+    real_replace = os.replace
+
+    def replace(source: str | Path, destination: str | Path) -> None:
+        if Path(destination) == target:
+            raise PermissionError(13, "The process cannot access the file", str(destination))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+    assert report.write_results(_file_result(), target) == tmp_path / "dec-01.results (2).xlsx"
+
+
+def test_every_name_locked_raises_report_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When every name raises PermissionError, ReportError is raised and no temporary file stays.
+
+    os.replace is replaced to simulate 100 locked files.
+    """
+    target = tmp_path / "dec-01.results.xlsx"
+
+    def replace(source: str | Path, destination: str | Path) -> None:
+        raise PermissionError(13, "The process cannot access the file", str(destination))
+
+    monkeypatch.setattr(os, "replace", replace)
+
+    with pytest.raises(ReportError, match="Close the results workbooks"):
+        report.write_results(_file_result(), target)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from importer.group import OrderGroup
+from importer.mapping import ColumnMapping
+from importer.records import Item, Problem, Tracking
+from importer.validate import CreateFulfillment, build_request, check_order
+from tests.conftest import ORDER_A
+
+LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
+PRICE = "6578278e879ad2646715ba9c"
+
+
+def order(**changes: object) -> OrderGroup:
+    group = OrderGroup(
+        ORDER_A,
+        LOCATION,
+        rows=[2],
+        trackings=[Tracking("986578788855", "FedEx", "")],
+        items=[Item(PRICE, "", 2)],
+    )
+    for name, value in changes.items():
+        setattr(group, name, value)
+    return group
+
+
+def test_request_matches_api_shape() -> None:
+    """The body has the five keys of CreateFulfillmentDto and drops empty optional fields."""
+    request = build_request(order(), order().items, notify_customer=False)
+    assert isinstance(request, CreateFulfillment)
+    assert request.to_json() == {
+        "altId": LOCATION,
+        "altType": "location",
+        "trackings": [{"trackingNumber": "986578788855", "shippingCarrier": "FedEx"}],
+        "items": [{"priceId": PRICE, "qty": 2}],
+        "notifyCustomer": False,
+    }
+
+
+def test_request_without_items_invalid() -> None:
+    """A fulfillment must name at least one item."""
+    result = build_request(order(), [], notify_customer=True)
+    assert isinstance(result, Problem)
+    assert result.rows == (2,)
+
+
+def test_missing_location_reported(generic_mapping: ColumnMapping) -> None:
+    """An order without a location cannot be sent and says where to set one."""
+    problems = check_order(order(location_id=""), generic_mapping)
+    assert "no location (sub-account) ID" in problems[0].message
+
+
+def test_order_without_tracking_reported(generic_mapping: ColumnMapping) -> None:
+    """An order with rows but no tracking number at all is reported."""
+    problems = check_order(order(trackings=[]), generic_mapping)
+    assert problems[0].message == "no tracking number is given for this order"
+
+
+def test_overlong_tracking_number_reported(generic_mapping: ColumnMapping) -> None:
+    """A tracking number longer than any carrier issues is caught before sending."""
+    problems = check_order(order(trackings=[Tracking("9" * 101)]), generic_mapping)
+    assert problems[0].column == "Tracking Number"
+
+
+def test_valid_order_has_no_problems(generic_mapping: ColumnMapping) -> None:
+    """A complete order passes."""
+    assert check_order(order(), generic_mapping) == []
