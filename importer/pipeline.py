@@ -245,7 +245,7 @@ def _finish(
             outcome = _not_sent(order, result.stopped_reason)
         result.orders.append(outcome)
 
-    status_of = {order.order_id: order.status.value for order in result.orders}
+    outcome_of = {outcome.order_id: outcome for outcome in result.orders}
     order_problems = {order.order_id: order.problems for order in orders}
     without_order = {row.number for row in rows_without_order}
     by_number = {row.number: row for row in rows}
@@ -256,23 +256,39 @@ def _finish(
             blank = Problem("blank row", (source.number,), severity=Severity.WARNING)
             result.rows.append(RowResult(source.number, source.cells, "", "ignored", [blank]))
             continue
-        status = (
-            OrderStatus.REJECTED.value
-            if source.number in without_order
-            else status_of.get(shipment.order_id, OrderStatus.REJECTED.value)
-        )
-        problems = _row_problems(shipment, order_problems.get(shipment.order_id, []))
+
+        outcome = None if source.number in without_order else outcome_of.get(shipment.order_id)
+        status = outcome.status if outcome else OrderStatus.REJECTED
+        problems = _row_problems(shipment, order_problems.get(shipment.order_id, []), outcome)
         result.rows.append(
-            RowResult(source.number, source.cells, shipment.order_id, status, problems)
+            RowResult(source.number, source.cells, shipment.order_id, status.value, problems)
         )
 
 
-def _row_problems(row: ShipmentRow, order_problems: list[Problem]) -> list[Problem]:
+def _row_problems(
+    row: ShipmentRow, order_problems: list[Problem], outcome: OrderResult | None
+) -> list[Problem]:
+    """The row's own problems, its order's problems that name it, and why it was not sent."""
     problems = list(row.problems)
     for problem in order_problems:
         if row.number in problem.rows and problem not in problems:
             problems.append(problem)
+
+    not_sent = outcome is not None and outcome.status in (OrderStatus.REJECTED, OrderStatus.FAILED)
+    if outcome is not None and not_sent and not any(problem.is_error for problem in problems):
+        problems.append(_why_not_sent(row.number, outcome, order_problems))
     return problems
+
+
+def _why_not_sent(row_number: int, outcome: OrderResult, order_problems: list[Problem]) -> Problem:
+    if outcome.status is OrderStatus.FAILED:
+        first_line = outcome.message.splitlines()[0] if outcome.message else "no reason given"
+        message = f"the order was not created: {first_line}"
+    else:
+        bad_rows = sorted({row for p in order_problems if p.is_error for row in p.rows})
+        where = f" (see row {', '.join(map(str, bad_rows))})" if bad_rows else ""
+        message = f"this row is fine, but its order was rejected because of another row{where}"
+    return Problem(message, (row_number,), severity=Severity.WARNING)
 
 
 def _not_sent(order: OrderGroup, reason: str) -> OrderResult:

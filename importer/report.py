@@ -223,7 +223,10 @@ def _next_steps(result: FileResult) -> str:
             "and import the file again."
         )
     if result.count(OrderStatus.REJECTED):
-        steps.append("Fix the rejected orders in the Rows sheet and import this workbook again.")
+        steps.append(
+            "Fix the rejected orders in the input file (the Rows sheet gives each row's "
+            "problem) and import it again: orders already created are skipped."
+        )
     if result.count(OrderStatus.FAILED):
         steps.append(
             "Read the message of each failed order in the Orders sheet, "

@@ -71,7 +71,7 @@ async def resolve_order(
     """Read the order and its fulfillments, and decide what to send."""
     listing = await client.list_fulfillments(order.order_id, order.location_id)
     if not listing.ok:
-        return _read_failure(listing, order)
+        return _read_failure(listing, order, mapping)
     try:
         existing = parse_fulfillments(listing.body)
     except UnreadableAnswer as error:
@@ -84,7 +84,7 @@ async def resolve_order(
 
     answer = await client.get_order(order.order_id, order.location_id)
     if not answer.ok:
-        return _read_failure(answer, order)
+        return _read_failure(answer, order, mapping)
     try:
         order_items = parse_order_items(answer.body, existing)
     except UnreadableAnswer as error:
@@ -161,12 +161,13 @@ def _whole_number(value: Any) -> int:
         raise UnreadableAnswer(f"an item quantity in HighLevel's answer is {value!r}") from error
 
 
-def _read_failure(response: ApiResponse, order: OrderGroup) -> Resolution:
+def _read_failure(response: ApiResponse, order: OrderGroup, mapping: ColumnMapping) -> Resolution:
     if response.status_code in (400, 404) and "not found" in response.message.lower():
         problem = Problem(
             f"order {order.order_id} was not found in location {order.location_id}; "
             "check the order ID and that the token is for the right sub-account",
             tuple(order.rows),
+            mapping.header_of("order_id"),
         )
         return Resolution(OrderStatus.REJECTED, problems=[problem], response=response)
     return Resolution(
@@ -210,7 +211,7 @@ def _match_items(
     mapping: ColumnMapping,
 ) -> Resolution:
     if not order.items:
-        return _whole_order(order, order_items, existing)
+        return _whole_order(order, order_items, existing, mapping)
 
     problems: list[Problem] = []
     requested: dict[str, int] = {}
@@ -230,8 +231,8 @@ def _match_items(
         if qty > order_item.remaining:
             problems.append(
                 Problem(
-                    f"{order_item.label}: {qty} to fulfill but {order_item.remaining} left to "
-                    f"fulfill ({order_item.ordered} ordered, {order_item.fulfilled} already "
+                    f"{order_item.label}: {qty} to fulfill, but only {order_item.remaining} "
+                    f"left ({order_item.ordered} ordered, {order_item.fulfilled} already "
                     "fulfilled)",
                     tuple(sorted(rows_of[price_id])),
                     mapping.header_of("qty") or mapping.header_of("sku"),
@@ -245,13 +246,19 @@ def _match_items(
 
 
 def _whole_order(
-    order: OrderGroup, order_items: list[OrderItem], existing: list[ExistingFulfillment]
+    order: OrderGroup,
+    order_items: list[OrderItem],
+    existing: list[ExistingFulfillment],
+    mapping: ColumnMapping,
 ) -> Resolution:
     if existing:
+        item_column = mapping.header_of("sku") or mapping.header_of("price_id")
+        where = f'fill in the "{item_column}" column' if item_column else "add a SKU column"
         problem = Problem(
             "this order is already partly fulfilled, so the rows must say which items are in "
-            "this package: add SKU (or price ID) and quantity columns",
+            f"this package: {where} for each item it holds",
             tuple(order.rows),
+            item_column,
         )
         return Resolution(OrderStatus.REJECTED, problems=[problem])
 

@@ -570,7 +570,7 @@ def test_next_step_rejected_orders(tmp_path: Path) -> None:
     """Rejected orders lead to fixing them in the Rows sheet."""
     step = _next_step(tmp_path)
 
-    assert "Fix the rejected orders in the Rows sheet" in step
+    assert "Fix the rejected orders in the input file" in step
 
 
 def test_next_step_failed_orders(tmp_path: Path) -> None:

@@ -1,13 +1,18 @@
 """Request handling of the sandbox: the three HighLevel order endpoints, without HTTP transport.
 
-Checks run in the order HighLevel's gateway and NestJS run them: the JSON body
-parser, the token, the rate limit, the route, the Version header, then the
-endpoint's own checks (location access, validation, business rules).
+Checks run in this order: the JSON body parser, the token, the rate limit, the
+route, the Version header, then the endpoint's own checks (location access,
+validation, business rules). Within an endpoint this is the order of Express and
+NestJS, where the body parser runs before guards and guards run before validation.
 
 Errors come in the shapes HighLevel uses: NestJS's `{statusCode, message, error}`
 for transport, access and validation errors, `{statusCode, message}` for a missing
 order, and `{status, message, name, traceId}` for a fulfillment that breaks a
 business rule.
+
+NOTE: HighLevel documents the error shapes but not the order of its gateway checks
+or the exact wording of the Version, 405 and business-rule messages; those are
+modelled, not copied from responses.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 HighLevel counts requests per app and location. The sandbox has no apps, so it
 counts per (token, location) instead. A request that is rejected with 429 is not
 counted against either limit.
+
+NOTE: the daily count starts again at midnight UTC. HighLevel states a limit per
+day without saying whether that is a calendar day or a rolling 24 hours.
 """
 
 from __future__ import annotations

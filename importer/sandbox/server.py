@@ -299,7 +299,7 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
         return b"".join(chunks), False
 
     def _reject_unreadable_body(self, message: str) -> None:
-        # The rest of the request cannot be told apart from the next one, so close afterwards.
+        # Where this body ends is unknown, so the connection cannot carry another request.
         self.close_connection = True
         logger.debug("Rejected a request from %s: %s", self.address_string(), message)
         body = {"statusCode": 400, "message": message, "error": "Bad Request"}
