@@ -24,7 +24,7 @@ from typing import TextIO
 
 from importer import __version__
 from importer.client import HighLevelClient
-from importer.config import Settings, load_settings, require_credentials
+from importer.config import SANDBOX_SOURCE, Settings, load_settings, require_credentials
 from importer.errors import ConfigError, ImporterError, InputFileError, UsageError
 from importer.mapping import Template, load_templates
 from importer.pipeline import FileJob, import_file
@@ -56,6 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         print("Stopped. Run the same command again to finish the work.", file=sys.stderr)
+        return EXIT_ABORTED
+    except Exception as error:  # a bug: say so in one line, keep the details for --verbose
+        logger.debug("unexpected failure", exc_info=True)
+        print(
+            f"error: unexpected failure ({type(error).__name__}: {error}). This is a bug in "
+            "ghl-fulfill; run again with --verbose to see the details and please report it.",
+            file=sys.stderr,
+        )
         return EXIT_ABORTED
 
 
@@ -117,15 +125,16 @@ def _add_sandbox_command(
         description="Serve a local stand-in of the HighLevel order API on 127.0.0.1.",
     )
     command.add_argument(
-        "--port", type=int, default=0, help="port to listen on (default: any free)"
+        "--port", type=_port, default=0, help="port to listen on (default: any free port)"
     )
     command.add_argument("--seed", type=Path, metavar="FILE", help="orders to serve (JSON)")
     command.add_argument("--token", help="token the sandbox accepts (default: a random one)")
 
 
 def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
-    if args.results and len(args.paths) > 1:
-        raise UsageError("--results can only be used with one input file.")
+    paths = _unique_paths(args.paths)
+    if args.results:
+        _check_results_path(args.results, paths)
 
     settings = load_settings(
         config_path=args.config,
@@ -143,15 +152,42 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
         if not settings.dry_run:
             require_credentials(settings)
         token_holder.append(settings.token)
-        jobs = [FileJob(path=path, results_path=args.results) for path in args.paths]
+        jobs = [FileJob(path=path, results_path=args.results) for path in paths]
         show_progress = sys.stderr.isatty() and not args.verbose
         return asyncio.run(_import_all(jobs, settings, templates, show_progress))
+
+
+def _unique_paths(paths: list[Path]) -> list[Path]:
+    """Drop a file named twice on the command line, so that it is imported once."""
+    unique: dict[Path, Path] = {}
+    for path in paths:
+        key = path.resolve()
+        if key in unique:
+            _notice(f"{path} is named more than once; it is imported once.")
+            continue
+        unique[key] = path
+    return list(unique.values())
+
+
+def _check_results_path(results: Path, inputs: list[Path]) -> None:
+    """Reject a results path that would overwrite an input or cannot be written."""
+    if len(inputs) > 1:
+        raise UsageError("--results can only be used with one input file.")
+    if results.suffix.lower() != ".xlsx":
+        raise UsageError(f"--results {results}: give a file name ending in .xlsx.")
+    if results.resolve() == inputs[0].resolve():
+        raise UsageError(f"--results {results} is the input file; give another name.")
+    if not results.parent.is_dir():
+        raise UsageError(
+            f"--results {results}: the folder {results.parent} does not exist; create it first."
+        )
 
 
 async def _import_all(
     jobs: list[FileJob], settings: Settings, templates: Sequence[Template], show_progress: bool
 ) -> int:
     exit_code = EXIT_OK
+    _cancel_on_sigterm()
     client = _client(settings)
     try:
         for job in jobs:
@@ -180,6 +216,15 @@ async def _import_all(
     return exit_code
 
 
+def _cancel_on_sigterm() -> None:
+    """Treat SIGTERM (a scheduler stopping the job) like Ctrl-C: stop and write the results."""
+    task = asyncio.current_task()
+    if task is None:
+        return
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not available on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
 def _client(settings: Settings) -> HighLevelClient | None:
     if not (settings.token and settings.location_id):
         return None
@@ -203,6 +248,10 @@ def _notice(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def print_summary(result: FileResult, out: TextIO) -> None:
     """Print what happened to a file: counts per status and the first problems."""
     print(
@@ -213,7 +262,17 @@ def print_summary(result: FileResult, out: TextIO) -> None:
     else:
         shown = (OrderStatus.CREATED, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
     counts = [f"{result.count(status)} {status.value}" for status in shown]
-    print(f"  {len(result.orders)} orders: {', '.join(counts)}", file=out)
+    if not result.orders:
+        print("  no orders found: the file has no data rows with an order", file=out)
+    else:
+        print(f"  {_plural(len(result.orders), 'order')}: {', '.join(counts)}", file=out)
+    emailed = sum(
+        1
+        for order in result.orders
+        if order.status is OrderStatus.CREATED and order.notify_customer
+    )
+    if emailed:
+        print(f"  {_plural(emailed, 'customer')} emailed by HighLevel", file=out)
 
     not_done = [o for o in result.orders if o.status in (OrderStatus.REJECTED, OrderStatus.FAILED)]
     for order in not_done[:_SHOWN_PROBLEMS]:
@@ -234,32 +293,59 @@ def _sandbox_if_asked(wanted: bool, settings: Settings) -> Iterator[Settings]:
 
     seed = _load_seed(None)
     token = secrets.token_urlsafe(24)
+    location_id = settings.location_id
+    if location_id not in seed.locations:
+        if location_id:
+            _notice(f"The sandbox has no location {location_id}; using {seed.locations[0]}.")
+        location_id = seed.locations[0]
     with Sandbox(seed, tokens={token: None}) as sandbox:
         _notice(f"Using the built-in sandbox at {sandbox.base_url}; nothing is sent to HighLevel.")
         yield dataclasses.replace(
             settings,
             base_url=sandbox.base_url,
             token=token,
-            token_source="the built-in sandbox",
-            location_id=settings.location_id or seed.locations[0],
-            location_source=settings.location_source or "the sandbox's seed",
+            token_source=SANDBOX_SOURCE,
+            location_id=location_id,
+            location_source="the sandbox's seed",
         )
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return port
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
     seed = _load_seed(args.seed)
+    if args.token is not None and not args.token.strip():
+        raise UsageError("--token must not be empty.")
     token = args.token or secrets.token_urlsafe(24)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Sandbox(seed, tokens={token: None}, port=args.port) as sandbox:
+    sandbox = Sandbox(seed, tokens={token: None}, port=args.port)
+    try:
+        sandbox.start()
+    except OSError as error:
+        raise ConfigError(
+            f"The sandbox cannot listen on port {args.port} ({error.strerror}); "
+            "choose another port or leave --port out to take a free one."
+        ) from error
+    try:
         print(f"Sandbox of the HighLevel API listening on {sandbox.base_url}")
         print("Point ghl-fulfill at it with:")
-        print(f"  GHL_BASE_URL={sandbox.base_url}")
-        print(f"  GHL_TOKEN={token}")
-        print(f"  GHL_LOCATION_ID={seed.locations[0]}")
+        print(f"  export GHL_BASE_URL={sandbox.base_url}")
+        print(f"  export GHL_TOKEN={token}")
+        print(f"  export GHL_LOCATION_ID={seed.locations[0]}")
         print("Stop it with Ctrl-C.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
+    finally:
+        sandbox.stop()
     return EXIT_OK
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from importer.errors import AuthenticationError
+from importer.errors import ApiUnavailableError, AuthenticationError
 from importer.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """An HTTP answer from HighLevel, with the JSON body parsed when there is one."""
+    """An HTTP response from HighLevel, with the JSON body parsed when there is one."""
 
     status_code: int
     body: Any
@@ -67,7 +67,7 @@ class ApiResponse:
         if isinstance(message, list):
             message = "; ".join(str(part) for part in message)
         if not message:
-            message = self.text.strip() or f"HTTP {self.status_code} with an empty answer"
+            message = self.text.strip() or f"HTTP {self.status_code} with an empty response"
         return str(message)[:_MAX_MESSAGE_LENGTH]
 
     @property
@@ -77,7 +77,7 @@ class ApiResponse:
 
 
 class TransportFailure(Exception):
-    """No answer came back (timeout, refused or dropped connection).
+    """No response came back (timeout, refused or dropped connection).
 
     For a create request this is ambiguous: HighLevel may have stored it.
     """
@@ -134,7 +134,7 @@ class HighLevelClient:
     async def create_fulfillment(
         self, order_id: str, location_id: str, body: dict[str, object]
     ) -> ApiResponse:
-        """Send one create request; raises TransportFailure when no answer came back."""
+        """Send one create request; raises TransportFailure when no response came back."""
         path = f"/payments/orders/{order_id}/fulfillments"
         return await self._send("POST", path, location_id, json=body, idempotent=False)
 
@@ -154,11 +154,13 @@ class HighLevelClient:
         while True:
             try:
                 response = await self._send_once(limiter, method, path, params, json)
-            except TransportFailure:
+            except TransportFailure as error:
                 failures += 1
-                if not idempotent or failures >= self._retry.max_attempts:
+                if not idempotent:
                     raise
-                await self._back_off(failures, method, path, "no answer")
+                if failures >= self._retry.max_attempts:
+                    raise ApiUnavailableError(self._unreachable_message(error, failures)) from error
+                await self._back_off(failures, method, path, "no response")
                 continue
 
             if response.status_code in (401, 403):
@@ -191,8 +193,8 @@ class HighLevelClient:
         try:
             response = await self._http.request(method, path, params=params, json=json)
         except httpx.TransportError as error:
-            logger.debug("%s %s: no answer (%s)", method, path, type(error).__name__)
-            raise TransportFailure(f"no answer from HighLevel ({type(error).__name__})") from error
+            logger.debug("%s %s: no response (%s)", method, path, type(error).__name__)
+            raise TransportFailure(f"no response from the API ({type(error).__name__})") from error
         finally:
             limiter.release(slot)
 
@@ -221,6 +223,13 @@ class HighLevelClient:
         wait *= random.uniform(0.5, 1.0)  # spread retries of parallel requests apart
         logger.warning("%s %s: %s; retry %d in %.1f s", method, path, reason, failures, wait)
         await asyncio.sleep(wait)
+
+    def _unreachable_message(self, error: TransportFailure, attempts: int) -> str:
+        return (
+            f"The API at {self._http.base_url} could not be reached after {attempts} attempts "
+            f"({error}). Check the network connection and the API address (GHL_BASE_URL); "
+            "running the file again is safe."
+        )
 
     def _authentication_message(self, response: ApiResponse, location_id: str) -> str:
         if response.status_code == 403:

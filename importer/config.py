@@ -10,6 +10,7 @@ is never part of a message or of the settings' repr.
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from importer.client import DEFAULT_BASE_URL, RateLimit, RetryPolicy
 from importer.errors import ConfigError
 
 CONFIG_FILE_NAME = "ghl-fulfill.toml"
+DEFAULT_SOURCE = "the default"
+SANDBOX_SOURCE = "the built-in sandbox"
 _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "token": str,
     "location_id": str,
@@ -29,6 +32,16 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "template": str,
     "concurrency": int,
     "timeout_seconds": (int, float),
+}
+_LOCATION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+_TYPE_NAMES = {
+    "token": "text in quotes",
+    "location_id": "text in quotes",
+    "base_url": "text in quotes",
+    "notify_customer": "true or false",
+    "template": "text in quotes",
+    "concurrency": "a whole number",
+    "timeout_seconds": "a number of seconds",
 }
 _ENVIRONMENT = {"GHL_TOKEN": "token", "GHL_LOCATION_ID": "location_id", "GHL_BASE_URL": "base_url"}
 
@@ -43,7 +56,7 @@ class Settings:
     location_source: str = ""
     base_url: str = DEFAULT_BASE_URL
     notify_customer: bool = False
-    notify_source: str = "the default"
+    notify_source: str = DEFAULT_SOURCE
     template: str | None = None
     dry_run: bool = False
     concurrency: int = 8
@@ -51,6 +64,11 @@ class Settings:
     rate_limit: RateLimit = field(default_factory=RateLimit)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     config_path: Path | None = None
+
+    @property
+    def api_name(self) -> str:
+        """What the messages call the API this run talks to."""
+        return SANDBOX_SOURCE if self.token_source == SANDBOX_SOURCE else "HighLevel"
 
     @property
     def notify_description(self) -> str:
@@ -92,17 +110,16 @@ def load_settings(
         location_source=sources.get("location_id", ""),
         base_url=values.get("base_url", DEFAULT_BASE_URL).rstrip("/"),
         notify_customer=values.get("notify_customer", False),
-        notify_source=sources.get(
-            "notify_customer", "the default; change it with --notify-customer"
-        ),
+        notify_source=sources.get("notify_customer", DEFAULT_SOURCE),
         template=values.get("template"),
         dry_run=bool(values.get("dry_run", False)),
         concurrency=values.get("concurrency", 8),
         timeout_seconds=float(values.get("timeout_seconds", 30.0)),
         config_path=path if path.is_file() else None,
     )
-    check_base_url(settings.base_url, sources.get("base_url", "the default"))
-    _check_limits(settings)
+    check_base_url(values.get("base_url", DEFAULT_BASE_URL), sources.get("base_url", "the default"))
+    _check_location(settings)
+    _check_limits(settings, sources)
     return settings
 
 
@@ -157,18 +174,33 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"The config file {path} is not valid TOML: {error}.") from error
 
+    unknown = [key for key in data if key not in _FILE_KEYS]
+    if unknown:
+        known = ", ".join(sorted(_FILE_KEYS))
+        names = ", ".join(repr(key) for key in unknown)
+        label = "setting" if len(unknown) == 1 else "settings"
+        raise ConfigError(f"{path}: unknown {label} {names}; the settings are: {known}.")
+
     for key, value in data.items():
-        expected = _FILE_KEYS.get(key)
-        if expected is None:
-            known = ", ".join(sorted(_FILE_KEYS))
-            raise ConfigError(f"{path}: unknown setting {key!r}; the settings are: {known}.")
+        expected = _FILE_KEYS[key]
         if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
-            raise ConfigError(f"{path}: the setting {key!r} has a value of the wrong type.")
+            raise ConfigError(f"{path}: the setting {key!r} must be {_TYPE_NAMES[key]}.")
     return data
 
 
-def _check_limits(settings: Settings) -> None:
+def _check_location(settings: Settings) -> None:
+    if settings.location_id and not _LOCATION_ID.fullmatch(settings.location_id):
+        raise ConfigError(
+            f"The location ID from {settings.location_source} is not valid: a HighLevel "
+            "location ID has only letters and digits, like 3SwdhCu3svxI8AKsPJt6."
+        )
+
+
+def _check_limits(settings: Settings, sources: dict[str, str]) -> None:
     if not 1 <= settings.concurrency <= 100:
-        raise ConfigError("concurrency must be between 1 and 100.")
+        raise ConfigError(f"concurrency (from {sources['concurrency']}) must be between 1 and 100.")
     if not 0 < settings.timeout_seconds <= 600:
-        raise ConfigError("timeout_seconds must be more than 0 and at most 600.")
+        raise ConfigError(
+            f"timeout_seconds (from {sources['timeout_seconds']}) must be more than 0 "
+            "and at most 600."
+        )

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from openpyxl.utils import get_column_letter
 
-from importer.errors import ConfigError, MissingColumnsError, UsageError
+from importer.errors import ConfigError, InputFileError, MissingColumnsError, UsageError
 from importer.load import SourceRow, Table
 
 FIELDS: tuple[str, ...] = (
@@ -254,8 +254,9 @@ def match_template(
     then to the earlier template.
 
     `forced` names a template or a path to a .toml file and skips the choice.
-    Raises MissingColumnsError when nothing fits and UsageError when `forced`
-    names no known template.
+    Raises MissingColumnsError when nothing fits, InputFileError when a header
+    that the chosen template reads is in more than one column, and UsageError
+    when `forced` names no known template.
     """
     if forced is not None:
         template = _forced_template(forced, templates)
@@ -324,6 +325,9 @@ def _match(headers: Sequence[str], template: Template) -> _Match:
 
 
 def _column_mapping(table: Table, match: _Match) -> ColumnMapping:
+    """Build the mapping of a chosen match; raises InputFileError on a repeated mapped header."""
+    _reject_repeated_mapped_headers(table, match.columns)
+
     used = set(match.columns.values())
     return ColumnMapping(
         template=match.template,
@@ -333,22 +337,68 @@ def _column_mapping(table: Table, match: _Match) -> ColumnMapping:
         unmatched_headers=tuple(
             header for index, header in enumerate(table.headers) if index not in used
         ),
-        notes=tuple(_duplicate_notes(table.headers, match.columns)),
+        notes=tuple(_unused_repeat_notes(table.headers, used)),
     )
 
 
-def _duplicate_notes(headers: Sequence[str], columns: Mapping[str, int]) -> list[str]:
-    notes = []
+def _columns_by_header(headers: Sequence[str]) -> dict[str, list[int]]:
+    """Map each normalized header to every column that has it, in file order."""
+    columns: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        key = normalize_header(header)
+        if key:
+            columns.setdefault(key, []).append(index)
+    return columns
+
+
+def _reject_repeated_mapped_headers(table: Table, columns: Mapping[str, int]) -> None:
+    """Raise InputFileError when a header that a field reads from is in several columns.
+
+    The import cannot know which of the columns contains the field, and reading
+    the first could fulfill orders with the wrong order ID or tracking number.
+    """
+    by_header = _columns_by_header(table.headers)
+    lines = []
     for name, index in columns.items():
-        key = normalize_header(headers[index])
-        same = [i for i, header in enumerate(headers) if normalize_header(header) == key]
-        if len(same) < 2:
+        same = by_header[normalize_header(table.headers[index])]
+        if len(same) > 1:
+            lines.append(_repeated_header_line(table.headers, name, index, same))
+
+    if lines:
+        raise InputFileError(table.path, "\n".join(lines))
+
+
+def _repeated_header_line(
+    headers: Sequence[str], name: str, index: int, same: Sequence[int]
+) -> str:
+    header = headers[index]
+    to_remove = "one of them" if len(same) == 2 else "all but one of them"
+    return (
+        f'the {FIELD_LABELS[name]} header "{header}" is in {len(same)} columns '
+        f"({_column_list(headers, same)}), so the import cannot tell which one to read. "
+        f'Rename or delete {to_remove} so that only one column is called "{header}".'
+    )
+
+
+def _column_list(headers: Sequence[str], indexes: Sequence[int]) -> str:
+    """Name columns by letter, and add each header as written when their spellings differ."""
+    letters = [get_column_letter(index + 1) for index in indexes]
+    if len({headers[index] for index in indexes}) == 1:
+        return _join(letters)
+    return _join(
+        [f'{letter} "{headers[index]}"' for letter, index in zip(letters, indexes, strict=True)]
+    )
+
+
+def _unused_repeat_notes(headers: Sequence[str], used: set[int]) -> list[str]:
+    notes = []
+    for same in _columns_by_header(headers).values():
+        if len(same) < 2 or used.intersection(same):
             continue
-        letters = _join([get_column_letter(i + 1) for i in same])
         notes.append(
-            f'the file has {len(same)} columns named "{headers[index]}" (columns {letters}); '
-            f"the {FIELD_LABELS[name]} is read from column {get_column_letter(index + 1)}, "
-            "the first of them"
+            f'the file has {len(same)} columns named "{headers[same[0]]}" '
+            f"(columns {_column_list(headers, same)}); no field reads that header, "
+            "so the import ignores them"
         )
     return notes
 

@@ -21,8 +21,26 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _FLOAT_SUFFIX = re.compile(r"^(\d+)\.0+$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
 _WHOLE_NUMBER = re.compile(r"^-?\d+(\.0+)?$")
+# Far above any real order, and it keeps int() clear of Python's 4300-digit limit,
+# which raises ValueError on longer text.
+_MAX_QTY_DIGITS = 9
+_TRACKING_CHARACTERS = re.compile(r"[A-Za-z0-9-]+")
+_LOCATION_ID = re.compile(r"[A-Za-z0-9]+")
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@")
 _TRUE_WORDS = {"yes", "y", "true", "1", "x"}
 _FALSE_WORDS = {"no", "n", "false", "0"}
+
+# The importer's own length limits, which importer.validate also enforces (HighLevel's
+# API description sets none). They are checked here so that the user reads these
+# messages, not the validation library's.
+MAX_TRACKING_NUMBER = 100
+MAX_CARRIER = 100
+MAX_TRACKING_URL = 2000
+# HighLevel location IDs are 20 letters and digits, and the longer limit lets other formats pass.
+MAX_LOCATION_ID = 64
+# A message shows at most this many characters of a cell, so a huge cell cannot flood it.
+MAX_SHOWN = 40
 
 
 @dataclass
@@ -80,8 +98,20 @@ def clean_text(value: str) -> str:
     return _SPACES.sub(" ", visible).strip()
 
 
+def shorten(value: str) -> str:
+    """Cut a cell value for a message to MAX_SHOWN characters, the last being "…"."""
+    if len(value) <= MAX_SHOWN:
+        return value
+    return value[: MAX_SHOWN - 1] + "…"
+
+
 def normalize_row(row: SourceRow, mapping: ColumnMapping) -> ShipmentRow:
-    """Clean one mapped row; problems are recorded on the result, never raised."""
+    """Clean one mapped row; problems are recorded on the result, never raised.
+
+    A value rejected for its length is passed on empty, so that later stages do
+    not report it a second time in the validation library's words. Other
+    rejected values are kept, so the results workbook shows what the file said.
+    """
     reader = _RowReader(row, mapping)
     shipment = ShipmentRow(number=row.number, cells=row.cells)
 
@@ -92,7 +122,7 @@ def normalize_row(row: SourceRow, mapping: ColumnMapping) -> ShipmentRow:
     shipment.price_id = _read_price_id(reader)
     shipment.sku = reader.text("sku")
     shipment.qty = _read_qty(reader)
-    shipment.location_id = reader.text("location_id")
+    shipment.location_id = _read_location_id(reader)
     shipment.notify_customer = _read_notify_customer(reader)
 
     if shipment.qty is not None and not shipment.names_item:
@@ -111,7 +141,7 @@ def _read_order_id(reader: _RowReader) -> str:
         return value.lower()
     reader.error(
         "order_id",
-        f"{value!r} is not a HighLevel order ID (24 characters, 0-9 and a-f); "
+        f"{shorten(value)!r} is not a HighLevel order ID (24 characters, 0-9 and a-f); "
         "use the order ID shown in HighLevel's order page address",
     )
     return value
@@ -126,7 +156,7 @@ def _read_tracking_number(reader: _RowReader) -> str:
     if _SCIENTIFIC.match(value):
         reader.error(
             "tracking_number",
-            f"{value} lost its digits when a spreadsheet showed it as a number; "
+            f"{shorten(value)!r} lost its digits when a spreadsheet showed it as a number; "
             "re-export the file with this column formatted as text",
         )
         return value
@@ -135,28 +165,80 @@ def _read_tracking_number(reader: _RowReader) -> str:
     if repaired:
         reader.warning(
             "tracking_number",
-            f"{value} was read as {repaired.group(1)}: a spreadsheet had added '.0' to it",
+            f"{shorten(value)!r} was read as {shorten(repaired.group(1))}: "
+            "a spreadsheet had added '.0' to it",
         )
-        return repaired.group(1)
+        value = repaired.group(1)
+    return _check_tracking_number(reader, value)
+
+
+def _too_long(reader: _RowReader, field_name: str, value: str, *, limit: int, noun: str) -> bool:
+    """Report a value longer than `limit` characters; returns whether it was too long."""
+    if len(value) <= limit:
+        return False
+    reader.error(
+        field_name,
+        f"{shorten(value)!r} is {len(value)} characters long; {noun} has at most {limit}",
+    )
+    return True
+
+
+def _check_tracking_number(reader: _RowReader, value: str) -> str:
+    if _too_long(
+        reader, "tracking_number", value, limit=MAX_TRACKING_NUMBER, noun="a tracking number"
+    ):
+        return ""
+
+    if not _TRACKING_CHARACTERS.fullmatch(value):
+        reader.error(
+            "tracking_number",
+            f"{shorten(value)!r} contains characters that tracking numbers do not have "
+            f"({_character_list(value, _TRACKING_CHARACTERS)}); check the cell",
+        )
     return value
+
+
+def _character_list(value: str, allowed: re.Pattern[str]) -> str:
+    """List the characters of a value that the pattern rejects, each once, in order."""
+    rejected = dict.fromkeys(char for char in value if not allowed.fullmatch(char))
+    return ", ".join(_show_character(char) for char in rejected)
+
+
+def _show_character(char: str) -> str:
+    # A control or other invisible character is named by its code point, which
+    # the user can look up, because in quotes it would look like nothing.
+    if char.isprintable():
+        return f'"{char}"'
+    return f"U+{ord(char):04X}"
 
 
 def _read_carrier(reader: _RowReader, tracking_number: str) -> str:
     value = reader.text("carrier")
-    if value:
-        known = carriers.find_carrier(value)
-        return known.name if known else value
+    if not value:
+        detected = carriers.detect_carrier(tracking_number)
+        return detected.name if detected else ""
 
-    detected = carriers.detect_carrier(tracking_number)
-    return detected.name if detected else ""
+    if _too_long(reader, "carrier", value, limit=MAX_CARRIER, noun="a carrier name"):
+        return ""
+
+    if value.startswith(_FORMULA_STARTS):
+        # HighLevel shows the carrier to the customer, and a value like this
+        # would run as a formula in any spreadsheet that later opens it.
+        reader.error(
+            "carrier",
+            f"{shorten(value)!r} looks like a spreadsheet formula, not a carrier name; "
+            "write the carrier's name, such as UPS or FedEx",
+        )
+        return value
+
+    known = carriers.find_carrier(value)
+    return known.name if known else value
 
 
 def _read_tracking_url(reader: _RowReader, carrier_name: str, tracking_number: str) -> str:
     value = reader.text("tracking_url")
     if value:
-        if not value.lower().startswith(("https://", "http://")):
-            reader.error("tracking_url", f"{value!r} is not a web address (http:// or https://)")
-        return value
+        return _check_tracking_url(reader, value)
 
     carrier = carriers.find_carrier(carrier_name)
     if carrier is None or not tracking_number:
@@ -164,10 +246,21 @@ def _read_tracking_url(reader: _RowReader, carrier_name: str, tracking_number: s
     return carriers.tracking_url(carrier, tracking_number)
 
 
+def _check_tracking_url(reader: _RowReader, value: str) -> str:
+    if _too_long(reader, "tracking_url", value, limit=MAX_TRACKING_URL, noun="a tracking URL"):
+        return ""
+
+    if not value.lower().startswith(("https://", "http://")):
+        reader.error(
+            "tracking_url", f"{shorten(value)!r} is not a web address (http:// or https://)"
+        )
+    return value
+
+
 def _read_price_id(reader: _RowReader) -> str:
     value = reader.text("price_id").lstrip("'")
     if " " in value:
-        reader.error("price_id", f"{value!r} is not a price ID: it contains spaces")
+        reader.error("price_id", f"{shorten(value)!r} is not a price ID: it contains spaces")
     return value
 
 
@@ -177,13 +270,44 @@ def _read_qty(reader: _RowReader) -> int | None:
         return None
 
     if not _WHOLE_NUMBER.match(value):
-        reader.error("qty", f"{value!r} is not a whole number of items")
+        reader.error("qty", f"{shorten(value)!r} is not a whole number of items")
         return None
-    qty = int(value.split(".")[0])
+    qty = _whole_number(value)
+    if qty is None:
+        reader.error("qty", f"{shorten(value)!r} is too large to be a quantity of items")
+        return None
     if qty < 1:
-        reader.error("qty", f"the quantity must be at least 1, not {value}")
+        reader.error("qty", f"the quantity must be at least 1, not {shorten(value)}")
         return None
     return qty
+
+
+def _whole_number(value: str) -> int | None:
+    """Convert text that matches _WHOLE_NUMBER, or return None when it has too many digits."""
+    whole = value.split(".")[0]
+    digits = whole.lstrip("-").lstrip("0") or "0"
+    if len(digits) > _MAX_QTY_DIGITS:
+        return None
+    return -int(digits) if whole.startswith("-") else int(digits)
+
+
+def _read_location_id(reader: _RowReader) -> str:
+    value = reader.text("location_id")
+    if not value:
+        return ""
+
+    if _too_long(reader, "location_id", value, limit=MAX_LOCATION_ID, noun="a location ID"):
+        return ""
+
+    if not _LOCATION_ID.fullmatch(value):
+        # Every request sends the location ID, so only the characters of real IDs pass.
+        reader.error(
+            "location_id",
+            f"{shorten(value)!r} is not a HighLevel location ID, which has only letters and "
+            f"digits ({_character_list(value, _LOCATION_ID)} found); copy the ID from the "
+            "HighLevel address, where it follows /location/",
+        )
+    return value
 
 
 def _read_notify_customer(reader: _RowReader) -> bool | None:
@@ -194,5 +318,5 @@ def _read_notify_customer(reader: _RowReader) -> bool | None:
         return True
     if value in _FALSE_WORDS:
         return False
-    reader.error("notify_customer", f"{value!r} is not yes or no")
+    reader.error("notify_customer", f"{shorten(value)!r} is not yes or no")
     return None

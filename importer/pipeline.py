@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from importer.client import HighLevelClient
-from importer.config import Settings
+from importer.config import DEFAULT_SOURCE, Settings
 from importer.errors import RunAbortedError
 from importer.group import OrderGroup, group_rows
 from importer.load import Table, load_table
@@ -114,13 +114,19 @@ def _announce(
 ) -> None:
     """State before anything is sent whether customers will get an email."""
     own_choice = sum(1 for order in orders if order.notify_customer is not None)
-    line = f"{path}: {len(orders)} orders; {settings.notify_description}"
+    line = f"{path}: {_plural(len(orders), 'order')}; {settings.notify_description}"
     if own_choice:
-        line += f", except {own_choice} orders whose rows set it themselves"
+        line += f", except {_plural(own_choice, 'order')} whose rows set it themselves"
+    if settings.notify_source == DEFAULT_SOURCE:
+        line += "; turn them on with --notify-customer"
     notice(line + ".")
-    if settings.dry_run:
-        checked = "checked against HighLevel" if client else "not checked against HighLevel"
-        notice(f"Dry run: nothing will be sent; orders are {checked}.")
+    if settings.dry_run and client is None:
+        notice(
+            "Dry run without a token: nothing will be sent, and orders, SKUs and quantities "
+            "are not checked against HighLevel."
+        )
+    elif settings.dry_run:
+        notice(f"Dry run: nothing will be sent; orders are checked against {settings.api_name}.")
 
 
 async def _process_orders(
@@ -195,6 +201,10 @@ async def _process_order(
     return _finished(outcome, submission.status, message=submission.message)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _notify(order: OrderGroup, settings: Settings) -> bool:
     if order.notify_customer is not None:
         return order.notify_customer
@@ -242,7 +252,7 @@ def _finish(
     for order in orders:
         outcome = outcomes.get(order.order_id)
         if outcome is None:
-            outcome = _not_sent(order, result.stopped_reason)
+            outcome = _not_sent(order, dry_run=result.dry_run)
         result.orders.append(outcome)
 
     outcome_of = {outcome.order_id: outcome for outcome in result.orders}
@@ -291,7 +301,7 @@ def _why_not_sent(row_number: int, outcome: OrderResult, order_problems: list[Pr
     return Problem(message, (row_number,), severity=Severity.WARNING)
 
 
-def _not_sent(order: OrderGroup, reason: str) -> OrderResult:
+def _not_sent(order: OrderGroup, *, dry_run: bool) -> OrderResult:
     return OrderResult(
         order_id=order.order_id,
         location_id=order.location_id,
@@ -299,6 +309,10 @@ def _not_sent(order: OrderGroup, reason: str) -> OrderResult:
         rows=tuple(order.rows),
         trackings=tuple(order.trackings),
         items=tuple(order.items),
-        message=f"not sent because the run stopped ({reason}); run the file again to send it",
+        message=(
+            "not checked: the run stopped before this order"
+            if dry_run
+            else "not sent: the run stopped before this order; run the file again to send it"
+        ),
         finished_at=datetime.now(),
     )

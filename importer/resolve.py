@@ -61,8 +61,8 @@ class Resolution:
     response: ApiResponse | None = None
 
 
-class UnreadableAnswer(Exception):
-    """HighLevel's answer did not have the expected shape."""
+class UnreadableResponse(Exception):
+    """HighLevel's response did not have the expected shape."""
 
 
 async def resolve_order(
@@ -74,7 +74,7 @@ async def resolve_order(
         return _read_failure(listing, order, mapping)
     try:
         existing = parse_fulfillments(listing.body)
-    except UnreadableAnswer as error:
+    except UnreadableResponse as error:
         return Resolution(OrderStatus.FAILED, message=str(error), response=listing)
 
     already = _already_sent(order, existing)
@@ -87,7 +87,7 @@ async def resolve_order(
         return _read_failure(answer, order, mapping)
     try:
         order_items = parse_order_items(answer.body, existing)
-    except UnreadableAnswer as error:
+    except UnreadableResponse as error:
         return Resolution(OrderStatus.FAILED, message=str(error), response=answer)
 
     resolution = _match_items(order, order_items, existing, mapping)
@@ -96,10 +96,10 @@ async def resolve_order(
 
 
 def parse_fulfillments(body: Any) -> list[ExistingFulfillment]:
-    """Read the list-fulfillments answer: {"status": true, "data": [fulfillment, ...]}."""
+    """Read the list-fulfillments response: {"status": true, "data": [fulfillment, ...]}."""
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
-        raise UnreadableAnswer("HighLevel's list of fulfillments could not be read")
+        raise UnreadableResponse("HighLevel's list of fulfillments could not be read")
     return [_parse_fulfillment(entry) for entry in data]
 
 
@@ -107,7 +107,7 @@ def _parse_fulfillment(entry: dict[str, Any]) -> ExistingFulfillment:
     trackings = entry.get("trackings") or []
     items = entry.get("items") or []
     if not isinstance(trackings, list) or not isinstance(items, list):
-        raise UnreadableAnswer("a fulfillment in HighLevel's answer could not be read")
+        raise UnreadableResponse("a fulfillment in HighLevel's response could not be read")
 
     numbers = frozenset(
         str(tracking.get("trackingNumber", "")).upper()
@@ -117,7 +117,7 @@ def _parse_fulfillment(entry: dict[str, Any]) -> ExistingFulfillment:
     quantities: dict[str, int] = {}
     for item in items:
         if not isinstance(item, dict):
-            raise UnreadableAnswer("a fulfilled item in HighLevel's answer could not be read")
+            raise UnreadableResponse("a fulfilled item in HighLevel's response could not be read")
         price_id = str(item.get("_id") or item.get("priceId") or "")
         quantities[price_id] = quantities.get(price_id, 0) + _whole_number(item.get("qty", 0))
     return ExistingFulfillment(
@@ -126,10 +126,10 @@ def _parse_fulfillment(entry: dict[str, Any]) -> ExistingFulfillment:
 
 
 def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[OrderItem]:
-    """Read the order's items from the get-order answer."""
+    """Read the order's items from the get-order response."""
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list):
-        raise UnreadableAnswer("HighLevel's answer for the order has no list of items")
+        raise UnreadableResponse("HighLevel's response for the order has no list of items")
 
     fulfilled: dict[str, int] = {}
     for fulfillment in existing:
@@ -140,7 +140,7 @@ def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[Or
     for entry in items:
         price = entry.get("price") if isinstance(entry, dict) else None
         if not isinstance(price, dict) or not price.get("_id"):
-            raise UnreadableAnswer("an item of the order in HighLevel has no price ID")
+            raise UnreadableResponse("an item of the order in HighLevel has no price ID")
         price_id = str(price["_id"])
         order_items.append(
             OrderItem(
@@ -158,7 +158,9 @@ def _whole_number(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError) as error:
-        raise UnreadableAnswer(f"an item quantity in HighLevel's answer is {value!r}") from error
+        raise UnreadableResponse(
+            f"an item quantity in HighLevel's response is {value!r}"
+        ) from error
 
 
 def _read_failure(response: ApiResponse, order: OrderGroup, mapping: ColumnMapping) -> Resolution:

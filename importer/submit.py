@@ -1,6 +1,6 @@
-"""Send one fulfillment to HighLevel, making sure a lost answer never sends it twice.
+"""Send one fulfillment to HighLevel, making sure a lost response never sends it twice.
 
-When a create request gets no answer, or a server error, HighLevel may still
+When a create request gets no response, or a server error, HighLevel may still
 have stored the fulfillment. Before sending again, the order's fulfillments
 are read back: a fulfillment that carries all of this request's tracking
 numbers and was not there before the first attempt means the request went
@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass
 
 from importer.client import ApiResponse, HighLevelClient, RetryPolicy, TransportFailure
+from importer.errors import ApiUnavailableError
 from importer.records import OrderStatus
-from importer.resolve import ExistingFulfillment, UnreadableAnswer, parse_fulfillments
+from importer.resolve import ExistingFulfillment, UnreadableResponse, parse_fulfillments
 from importer.validate import CreateFulfillment
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ def _outcome(response: ApiResponse) -> Submission:
     if response.ok:
         data = response.body.get("data") if isinstance(response.body, dict) else None
         fulfillment_id = str(data.get("_id", "")) if isinstance(data, dict) else ""
-        message = "" if fulfillment_id else "created, but HighLevel's answer had no fulfillment ID"
+        message = (
+            "" if fulfillment_id else "created, but HighLevel's response had no fulfillment ID"
+        )
         return Submission(
             OrderStatus.CREATED,
             fulfillment_id=fulfillment_id,
@@ -107,13 +110,13 @@ async def _find_stored(
     """Return the id of a new fulfillment with these trackings, "" if none, None if unknown."""
     try:
         listing = await client.list_fulfillments(order_id, location_id)
-    except TransportFailure:
+    except ApiUnavailableError:
         return None
     if not listing.ok:
         return None
     try:
         fulfillments = parse_fulfillments(listing.body)
-    except UnreadableAnswer:
+    except UnreadableResponse:
         return None
 
     for fulfillment in fulfillments:

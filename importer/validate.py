@@ -13,15 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from importer.group import OrderGroup
 from importer.mapping import ColumnMapping
+from importer.normalize import MAX_CARRIER, MAX_TRACKING_NUMBER, MAX_TRACKING_URL, shorten
 from importer.records import Item, Problem
 
 
 class FulfillmentTracking(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    trackingNumber: str = Field(min_length=1, max_length=100, pattern=r"^\S+$")
-    shippingCarrier: str | None = Field(default=None, max_length=100)
-    trackingUrl: str | None = Field(default=None, max_length=2000)
+    trackingNumber: str = Field(min_length=1, max_length=MAX_TRACKING_NUMBER, pattern=r"^\S+$")
+    shippingCarrier: str | None = Field(default=None, max_length=MAX_CARRIER)
+    trackingUrl: str | None = Field(default=None, max_length=MAX_TRACKING_URL)
 
 
 class FulfillmentItem(BaseModel):
@@ -76,6 +77,8 @@ def check_order(
 def _check_tracking(
     number: str, carrier: str, url: str, order: OrderGroup, mapping: ColumnMapping
 ) -> list[Problem]:
+    # normalize_row rejects values over these limits first, in its own words, so
+    # this check is a last guard and its messages are the library's.
     try:
         FulfillmentTracking(
             trackingNumber=number, shippingCarrier=carrier or None, trackingUrl=url or None
@@ -83,7 +86,7 @@ def _check_tracking(
     except ValidationError as error:
         return [
             Problem(
-                f"tracking {number!r}: {detail['msg']}",
+                f"tracking {shorten(number)!r}: {detail['msg']}",
                 tuple(order.rows),
                 mapping.header_of(_TRACKING_FIELDS.get(str(detail["loc"][0]), "tracking_number")),
             )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -41,9 +42,7 @@ def test_results_with_two_files_rejected(
 
 def test_unknown_template_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown template name is a usage error listing the templates."""
-    code = main(
-        ["import", str(MANUAL_SAMPLE), "--dry-run", "--template", "nope", "--results", os.devnull]
-    )
+    code = main(["import", str(MANUAL_SAMPLE), "--dry-run", "--template", "nope"])
     assert code == 2
     assert "generic" in capsys.readouterr().err
 
@@ -85,7 +84,7 @@ def test_sandbox_command_serves_imports(tmp_path: Path) -> None:
         assert server.stdout is not None
         printed = [server.stdout.readline() for _ in range(5)]
         variables = dict(
-            line.strip().split("=", 1) for line in printed if line.strip().startswith("GHL_")
+            line.strip().removeprefix("export ").split("=", 1) for line in printed if "GHL_" in line
         )
         completed = run_cli(
             "import",
@@ -125,3 +124,108 @@ def test_log_file_in_missing_folder_is_config_error(tmp_path: Path) -> None:
     )
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
+
+
+def test_results_replacing_input_rejected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--results pointing at the input file would destroy it, so it is refused."""
+    export = tmp_path / "export.csv"
+    export.write_bytes(MANUAL_SAMPLE.read_bytes())
+    code = main(["import", str(export), "--dry-run", "--results", str(export)])
+    assert code == 2
+    assert export.read_bytes() == MANUAL_SAMPLE.read_bytes()
+
+
+def test_results_not_xlsx_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The results workbook is an .xlsx file; another name is refused before anything runs."""
+    code = main(["import", str(MANUAL_SAMPLE), "--dry-run", "--results", str(tmp_path / "out.csv")])
+    assert code == 2
+    assert "ending in .xlsx" in capsys.readouterr().err
+
+
+def test_results_in_missing_folder_rejected_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A results folder that does not exist is reported before anything is sent."""
+    code = main(
+        ["import", str(MANUAL_SAMPLE), "--sandbox", "--results", str(tmp_path / "no" / "r.xlsx")]
+    )
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_same_file_twice_imported_once(tmp_path: Path) -> None:
+    """A file named twice on the command line is imported once."""
+    export = tmp_path / "export.csv"
+    export.write_bytes(MANUAL_SAMPLE.read_bytes())
+    completed = run_cli("import", "export.csv", "./export.csv", "--sandbox", cwd=tmp_path)
+    assert completed.stdout.count("11 orders") == 1
+    assert "imported once" in completed.stderr
+
+
+def test_unreachable_api_stops_run(tmp_path: Path) -> None:
+    """An API that refuses connections stops the run with one message and exit 3."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    (tmp_path / "ghl-fulfill.toml").write_text("timeout_seconds = 2\n", encoding="utf-8")
+    completed = run_cli(
+        "import",
+        str(MANUAL_SAMPLE),
+        "--results",
+        str(tmp_path / "r.xlsx"),
+        cwd=tmp_path,
+        env={
+            "GHL_BASE_URL": f"http://127.0.0.1:{closed_port}",
+            "GHL_TOKEN": "unused-token",
+            "GHL_LOCATION_ID": "Xk7pQ2mLw9RtY4vB8nZc",
+        },
+    )
+    assert completed.returncode == 3
+    assert "could not be reached" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert (tmp_path / "r.xlsx").is_file()
+
+
+def test_sigterm_writes_results(tmp_path: Path) -> None:
+    """SIGTERM stops an import like Ctrl-C: exit 3 and the workbook is written."""
+    rows = ["Order ID,Tracking Number"] + [
+        f"{index:024x},1Z999AA1{index:010d}" for index in range(1, 400)
+    ]
+    export = tmp_path / "many.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GHL_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "importer", "import", str(export), "--sandbox"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    process.stderr.readline()  # the sandbox is up once it has said so
+    process.stderr.readline()  # the order count: reading orders has begun
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 3
+    assert "Traceback" not in stderr
+    assert (tmp_path / "many.results.xlsx").is_file()
+
+
+def test_sandbox_port_in_use_is_config_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A port already taken is a clear error, not a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code = main(["sandbox", "--port", str(taken.getsockname()[1])])
+    assert code == 2
+    assert "cannot listen on port" in capsys.readouterr().err
+
+
+def test_sandbox_port_out_of_range_rejected() -> None:
+    """A port number above 65535 is a usage error."""
+    with pytest.raises(SystemExit) as raised:
+        main(["sandbox", "--port", "99999"])
+    assert raised.value.code == 2

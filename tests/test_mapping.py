@@ -242,16 +242,88 @@ def test_header_used_by_one_field(tmp_path: Path) -> None:
     assert mapping.header_of("sku") == "Item"
 
 
-def test_duplicate_header_uses_first(tmp_path: Path, templates: list[Template]) -> None:
-    """A repeated header maps to its first column, with a note naming both columns."""
+def repeated_header_error(
+    table: Table, templates: list[Template], forced: str | None = None
+) -> str:
+    with pytest.raises(InputFileError) as caught:
+        match_template(table, templates, forced=forced)
+    assert not isinstance(caught.value, MissingColumnsError)
+    return str(caught.value)
+
+
+def test_repeated_order_id_header_rejected(tmp_path: Path, templates: list[Template]) -> None:
+    """Two "Order ID" columns stop the file with the header, its columns and the fix."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Order ID", f"{'a' * 24},1Z1,{'b' * 24}")
+
+    message = repeated_header_error(table, templates)
+
+    assert message.startswith(f"{table.path}: ")
+    assert 'the order ID header "Order ID" is in 2 columns (A and C)' in message
+    assert 'Rename or delete one of them so that only one column is called "Order ID".' in message
+
+
+def test_repeated_tracking_header_rejected(tmp_path: Path, templates: list[Template]) -> None:
+    """Two spellings of "Tracking Number" are one header read twice, so the file stops."""
     table = table_with(tmp_path, "Order ID,Tracking Number,Qty,tracking_number")
+
+    message = repeated_header_error(table, templates)
+
+    assert 'header "Tracking Number" is in 2 columns' in message
+    assert '(B "Tracking Number" and D "tracking_number")' in message
+
+
+def test_repeated_header_letters_past_z(tmp_path: Path, templates: list[Template]) -> None:
+    """Columns after Z are named AA, AB and so on, as a spreadsheet shows them."""
+    fillers = ",".join(f"Extra {index}" for index in range(24))
+    table = table_with(tmp_path, f"Order ID,Tracking Number,{fillers},Tracking Number")
+
+    message = repeated_header_error(table, templates)
+
+    assert "(B and AA)" in message
+
+
+def test_header_in_three_columns_rejected(tmp_path: Path, templates: list[Template]) -> None:
+    """With three copies of a header the fix asks to keep only one of them."""
+    table = table_with(tmp_path, "Order ID,Order ID,Tracking Number,Order ID")
+
+    message = repeated_header_error(table, templates)
+
+    assert "is in 3 columns (A, B and D)" in message
+    assert "Rename or delete all but one of them" in message
+
+
+def test_repeated_header_rejected_with_forced_template(
+    tmp_path: Path, templates: list[Template]
+) -> None:
+    """A forced template stops on a repeated header too."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Tracking Number")
+
+    message = repeated_header_error(table, templates, forced="generic")
+
+    assert 'header "Tracking Number" is in 2 columns (B and C)' in message
+
+
+def test_repeated_headers_listed_together(tmp_path: Path, templates: list[Template]) -> None:
+    """Every repeated header a field reads is named in the one error."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Order ID,Tracking Number")
+
+    message = repeated_header_error(table, templates)
+
+    assert 'the order ID header "Order ID" is in 2 columns (A and C)' in message
+    assert 'the tracking number header "Tracking Number" is in 2 columns (B and D)' in message
+
+
+def test_repeated_unused_header_noted(tmp_path: Path, templates: list[Template]) -> None:
+    """A header that no field reads may repeat; the mapping notes it and goes on."""
+    table = table_with(tmp_path, "Order ID,Weight,Tracking Number,weight")
 
     mapping = match_template(table, templates)
 
-    assert mapping.columns["tracking_number"] == 1
-    assert len(mapping.notes) == 1
-    assert 'named "Tracking Number" (columns B and D)' in mapping.notes[0]
-    assert "column B" in mapping.notes[0]
+    assert mapping.columns["tracking_number"] == 2
+    assert mapping.notes == (
+        'the file has 2 columns named "Weight" (columns B "Weight" and D "weight"); '
+        "no field reads that header, so the import ignores them",
+    )
 
 
 def test_most_matched_fields_wins(tmp_path: Path) -> None:

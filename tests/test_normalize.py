@@ -1,6 +1,10 @@
+"""Tests for importer.normalize: cleaning and checking the cells of one row."""
+
 from __future__ import annotations
 
-from importer.normalize import ShipmentRow
+import pytest
+
+from importer.normalize import ShipmentRow, shorten
 from importer.records import Severity
 from tests.conftest import ORDER_A, normalized
 
@@ -163,3 +167,188 @@ def test_notify_customer_unclear_rejected() -> None:
     """A value that is neither yes nor no is an error, not a guess."""
     row = normalize_one({"Notify Customer": "maybe"})
     assert row.has_errors
+
+
+# --- tracking number characters and length -------------------------------------------
+
+
+def test_tracking_formula_characters_rejected() -> None:
+    """A tracking number with characters no carrier uses is an error on its cell."""
+    row = normalize_one({"Tracking Number": "=1+2"})
+    assert row.problems[0].column == "Tracking Number"
+    assert row.problems[0].rows == (2,)
+    assert messages(row) == [
+        '\'=1+2\' contains characters that tracking numbers do not have ("=", "+"); check the cell'
+    ]
+
+
+def test_tracking_hyphen_accepted() -> None:
+    """Letters, digits and hyphens make a valid tracking number."""
+    row = normalize_one({"Tracking Number": "LX-123456789-cn"})
+    assert row.problems == []
+    assert row.tracking_number == "LX-123456789-cn"
+
+
+def test_tracking_control_character_named() -> None:
+    """An invisible character is named by its code point, not shown as nothing."""
+    row = normalize_one({"Tracking Number": "1Z999\x07AA1"})
+    assert "(U+0007)" in messages(row)[0]
+
+
+def test_tracking_scientific_checked_before_characters() -> None:
+    """A number a spreadsheet turned into 4.00123E+11 gets only the lost-digits error."""
+    row = normalize_one({"Tracking Number": "4.00123E+11"})
+    assert len(row.problems) == 1
+    assert "lost its digits" in messages(row)[0]
+
+
+def test_tracking_characters_checked_after_repairs() -> None:
+    """Spaces, Excel's apostrophe and a '.0' are repaired before the characters are checked."""
+    row = normalize_one({"Tracking Number": "'4001 2345 6789.0", "Carrier": "FedEx"})
+    assert row.tracking_number == "400123456789"
+    assert not row.has_errors
+
+
+def test_overlong_tracking_number_rejected() -> None:
+    """A 5,002-character tracking number is rejected in a short message of our own."""
+    row = normalize_one({"Tracking Number": "9" * 5002})
+    message = messages(row)[0]
+    assert "is 5002 characters long; a tracking number has at most 100" in message
+    assert len(message) < 120
+    assert row.tracking_number == ""
+
+
+def test_tracking_number_of_100_accepted() -> None:
+    """A tracking number of exactly 100 characters is within the limit."""
+    row = normalize_one({"Tracking Number": "A" * 100})
+    assert row.problems == []
+
+
+# --- carrier ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "carrier", ["@SUM(A1)", "-cmd|' /C calc'!A0", '=HYPERLINK("http://x.test","UPS")', "+1"]
+)
+def test_formula_carrier_rejected(carrier: str) -> None:
+    """A carrier cell that a spreadsheet would run as a formula is an error on the row."""
+    row = normalize_one({"Carrier": carrier})
+    assert row.problems[0].column == "Carrier"
+    assert row.problems[0].rows == (2,)
+    assert "looks like a spreadsheet formula, not a carrier name" in messages(row)[0]
+
+
+def test_overlong_carrier_rejected() -> None:
+    """A carrier name over 100 characters is an error and is not passed on."""
+    row = normalize_one({"Carrier": "C" * 101})
+    assert row.problems[0].column == "Carrier"
+    assert "is 101 characters long; a carrier name has at most 100" in messages(row)[0]
+    assert row.carrier == ""
+
+
+def test_carrier_of_100_accepted() -> None:
+    """A carrier name of exactly 100 characters is within the limit."""
+    row = normalize_one({"Carrier": "C" * 100})
+    assert row.problems == []
+
+
+def test_overlong_tracking_url_rejected() -> None:
+    """A tracking URL over 2000 characters is rejected before the request is checked."""
+    row = normalize_one({"Tracking URL": "https://track.test/?n=" + "9" * 2000})
+    assert "is 2022 characters long; a tracking URL has at most 2000" in messages(row)[0]
+    assert row.tracking_url == ""
+
+
+# --- shortened values in messages -----------------------------------------------------
+
+
+def test_shorten_keeps_short_value() -> None:
+    """A value of 40 characters or fewer is shown whole."""
+    assert shorten("A" * 40) == "A" * 40
+
+
+def test_shorten_cuts_long_value() -> None:
+    """A longer value is cut to 40 characters, the last being an ellipsis."""
+    assert shorten("A" * 41) == "A" * 39 + "…"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("Order ID", "#" * 5000),
+        ("Tracking Number", "4" * 5000 + "E+11"),
+        ("Tracking Number", "=" * 99),
+        ("Tracking URL", "ups.com/" + "x" * 1900),
+        ("Price ID", "price " * 900),
+        ("Qty", "q" * 5000),
+        ("Qty", "-" + "0" * 5000),
+        ("Location ID", "/" * 5000),
+        ("Notify Customer", "m" * 5000),
+    ],
+    ids=[
+        "order-id",
+        "tracking-scientific",
+        "tracking-characters",
+        "tracking-url",
+        "price-id",
+        "qty-words",
+        "qty-zero",
+        "location-id",
+        "notify-customer",
+    ],
+)
+def test_quoted_values_shortened(column: str, value: str) -> None:
+    """Every message that shows a cell shows at most 40 characters of it."""
+    cells = {column: value}
+    if column == "Qty":
+        cells["SKU"] = "TEE-BLK-M"
+    row = normalize_one(cells)
+    message = messages(row)[0]
+    assert "…" in message
+    assert len(message) < 250
+
+
+# --- location ID -----------------------------------------------------------------------
+
+
+def test_location_id_with_path_rejected() -> None:
+    """A location ID with spaces, slashes or dots is an error on its row and column."""
+    row = normalize_one({"Location ID": "x y/../z"})
+    assert row.problems[0].column == "Location ID"
+    assert row.problems[0].rows == (2,)
+    assert "'x y/../z' is not a HighLevel location ID" in messages(row)[0]
+    assert '(" ", "/", "." found)' in messages(row)[0]
+
+
+def test_location_id_accepted() -> None:
+    """A 20-character HighLevel location ID passes unchanged."""
+    row = normalize_one({"Location ID": "3SwdhCu3svxI8AKsPJt6"})
+    assert row.problems == []
+    assert row.location_id == "3SwdhCu3svxI8AKsPJt6"
+
+
+def test_location_id_of_64_accepted() -> None:
+    """An ID of another format passes while it is letters and digits, up to 64 of them."""
+    row = normalize_one({"Location ID": "L" * 64})
+    assert row.problems == []
+
+
+def test_overlong_location_id_rejected() -> None:
+    """A location ID over 64 characters is an error and is not passed on."""
+    row = normalize_one({"Location ID": "L" * 65})
+    assert "is 65 characters long; a location ID has at most 64" in messages(row)[0]
+    assert row.location_id == ""
+
+
+def test_qty_of_thousands_of_digits_rejected() -> None:
+    """A quantity cell of 5,000 digits is an error on the row, not a crash."""
+    row = normalize_one({"SKU": "TEE-BLK-M", "Qty": "1" * 5000})
+    assert row.qty is None
+    assert "is too large to be a quantity of items" in messages(row)[0]
+
+
+def test_qty_with_leading_zeros_accepted() -> None:
+    """Leading zeros do not count against the quantity's digits."""
+    row = normalize_one({"SKU": "TEE-BLK-M", "Qty": "0" * 5000 + "3"})
+    assert row.qty == 3
+    assert not row.has_errors

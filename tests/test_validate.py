@@ -1,10 +1,14 @@
+"""Tests for importer.validate: checking orders against the create-fulfillment request."""
+
 from __future__ import annotations
 
-from importer.group import OrderGroup
+import pytest
+
+from importer.group import OrderGroup, group_rows
 from importer.mapping import ColumnMapping
 from importer.records import Item, Problem, Tracking
 from importer.validate import CreateFulfillment, build_request, check_order
-from tests.conftest import ORDER_A
+from tests.conftest import ORDER_A, normalized
 
 LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
 PRICE = "6578278e879ad2646715ba9c"
@@ -64,3 +68,36 @@ def test_overlong_tracking_number_reported(generic_mapping: ColumnMapping) -> No
 def test_valid_order_has_no_problems(generic_mapping: ColumnMapping) -> None:
     """A complete order passes."""
     assert check_order(order(), generic_mapping) == []
+
+
+def test_overlong_tracking_echo_shortened(generic_mapping: ColumnMapping) -> None:
+    """The last-guard message shows at most 40 characters of the tracking number."""
+    problems = check_order(order(trackings=[Tracking("9" * 5002)]), generic_mapping)
+    assert problems[0].message.startswith(f"tracking '{'9' * 39}…': ")
+    assert len(problems[0].message) < 120
+
+
+def file_order_messages(cells: dict[str, str]) -> list[str]:
+    """Normalize, group and check one row, and return every message of its order."""
+    row = {"Order ID": ORDER_A, "Tracking Number": "1Z999AA10123456784", **cells}
+    shipments, mapping = normalized([row])
+    grouping = group_rows(shipments, mapping=mapping, default_location=LOCATION)
+    group = grouping.orders[0]
+    group.problems.extend(check_order(group, mapping))
+    return [problem.message for problem in group.problems]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ({"Tracking Number": "9" * 5002}, "a tracking number has at most 100"),
+        ({"Carrier": "C" * 101}, "a carrier name has at most 100"),
+        ({"Tracking URL": "https://track.test/?n=" + "9" * 2000}, "a tracking URL has at most"),
+    ],
+)
+def test_overlong_cell_reported_once(cells: dict[str, str], expected: str) -> None:
+    """A cell over a length limit gets normalize's message and no validation library text."""
+    messages = file_order_messages(cells)
+    assert len(messages) == 1
+    assert expected in messages[0]
+    assert not any("String should have" in message for message in messages)

@@ -1,4 +1,10 @@
-"""The sandbox's HTTP server: a ThreadingHTTPServer on loopback, run in a daemon thread."""
+"""The sandbox's HTTP server: a ThreadingHTTPServer on loopback, run in a daemon thread.
+
+The standard library's server was chosen because it adds no dependency and
+runs inside the importer's own process for --sandbox and the tests, where an
+ASGI app would need a server such as uvicorn started beside it. One thread
+per connection is plenty for a local stand-in.
+"""
 
 from __future__ import annotations
 
