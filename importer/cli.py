@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import contextlib
 import dataclasses
 import logging
@@ -57,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Stopped. Run the same command again to finish the work.", file=sys.stderr)
         return EXIT_ABORTED
-    except Exception as error:  # a bug: say so in one line, keep the details for --verbose
+    except Exception as error:
+        # An unexpected exception is a bug: one line here, the details with --verbose.
         logger.debug("unexpected failure", exc_info=True)
         print(
             f"error: unexpected failure ({type(error).__name__}: {error}). This is a bug in "
@@ -113,6 +115,31 @@ def _add_import_command(
     )
     command.add_argument("--location-id", metavar="ID", help="HighLevel location (sub-account) ID")
     command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+    command.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help='CSV delimiter: "," ";" "|" or "tab" (default: detected)',
+    )
+    command.add_argument(
+        "--encoding",
+        type=_encoding,
+        metavar="NAME",
+        help="text encoding of a CSV file, such as utf-8 or cp1252 (default: detected)",
+    )
+    command.add_argument(
+        "--sheet",
+        type=_sheet,
+        metavar="NAME|N",
+        help="workbook sheet by name, or by position counting from 1 (default: the first "
+        "sheet with a matching header)",
+    )
+    command.add_argument(
+        "--header-row",
+        type=_positive_int,
+        metavar="N",
+        help="row number of the header, as the spreadsheet shows it (default: detected)",
+    )
 
 
 def _add_sandbox_command(
@@ -144,6 +171,10 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
             "notify_customer": args.notify_customer,
             "template": args.template,
             "dry_run": args.dry_run or None,
+            "delimiter": args.delimiter,
+            "encoding": args.encoding,
+            "sheet": args.sheet,
+            "header_row": args.header_row,
         },
         cwd=Path.cwd(),
     )
@@ -310,6 +341,35 @@ def _sandbox_if_asked(wanted: bool, settings: Settings) -> Iterator[Settings]:
         )
 
 
+def _delimiter(text: str) -> str:
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    delimiter = named.get(text.lower(), text)
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise argparse.ArgumentTypeError(f"{text!r} is not one delimiter character")
+    return delimiter
+
+
+def _encoding(text: str) -> str:
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a known text encoding; try utf-8, utf-16 or cp1252"
+        ) from None
+
+
+def _sheet(text: str) -> str | int:
+    if text.isdigit():
+        return _positive_int(text)
+    return text
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 up")
+    return int(text)
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -358,7 +418,7 @@ def _load_seed(path: Path | None) -> SandboxSeed:
 
 
 def default_seed_path() -> Path:
-    """The seed that matches sample_data/, in a checkout of the project or the working folder."""
+    """Find the seed that matches sample_data/, in the project's checkout or the working folder."""
     for folder in (Path(__file__).resolve().parents[1], Path.cwd()):
         candidate = folder / "sample_data" / "sandbox_seed.json"
         if candidate.is_file():

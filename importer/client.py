@@ -1,8 +1,8 @@
 """The HighLevel API client: the only module that speaks HTTP.
 
-Every request waits for a slot in its location's rate limiter. Answers with
-429 wait as the server asks and are sent again, because HighLevel did not
-process them. Reads are also retried on server errors and lost connections.
+Every request waits for a slot in its location's rate limiter. A request
+rejected with 429 waits as long as the server asks and is sent again,
+because HighLevel did not process it. Reads are also retried on server errors and lost connections.
 A create request is not: HighLevel has no idempotency key, so the caller must
 first check whether a lost request was stored (see importer.submit).
 """

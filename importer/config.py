@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from importer.client import DEFAULT_BASE_URL, RateLimit, RetryPolicy
 from importer.errors import ConfigError
+from importer.load import LoadOptions
 
 CONFIG_FILE_NAME = "ghl-fulfill.toml"
 DEFAULT_SOURCE = "the default"
@@ -32,6 +33,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "template": str,
     "concurrency": int,
     "timeout_seconds": (int, float),
+    "max_file_mb": (int, float),
 }
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _TYPE_NAMES = {
@@ -42,6 +44,7 @@ _TYPE_NAMES = {
     "template": "text in quotes",
     "concurrency": "a whole number",
     "timeout_seconds": "a number of seconds",
+    "max_file_mb": "a number of megabytes",
 }
 _ENVIRONMENT = {"GHL_TOKEN": "token", "GHL_LOCATION_ID": "location_id", "GHL_BASE_URL": "base_url"}
 
@@ -64,6 +67,7 @@ class Settings:
     rate_limit: RateLimit = field(default_factory=RateLimit)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     config_path: Path | None = None
+    load_options: LoadOptions = field(default_factory=LoadOptions)
 
     @property
     def api_name(self) -> str:
@@ -116,6 +120,7 @@ def load_settings(
         concurrency=values.get("concurrency", 8),
         timeout_seconds=float(values.get("timeout_seconds", 30.0)),
         config_path=path if path.is_file() else None,
+        load_options=_load_options(values, sources),
     )
     check_base_url(values.get("base_url", DEFAULT_BASE_URL), sources.get("base_url", "the default"))
     _check_location(settings)
@@ -186,6 +191,21 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
             raise ConfigError(f"{path}: the setting {key!r} must be {_TYPE_NAMES[key]}.")
     return data
+
+
+def _load_options(values: dict[str, Any], sources: dict[str, str]) -> LoadOptions:
+    max_file_mb = values.get("max_file_mb", 200)
+    if not 0 < max_file_mb <= 100_000:
+        raise ConfigError(
+            f"max_file_mb (from {sources['max_file_mb']}) must be more than 0 and at most 100000."
+        )
+    return LoadOptions(
+        delimiter=values.get("delimiter"),
+        encoding=values.get("encoding"),
+        sheet=values.get("sheet"),
+        header_row=values.get("header_row"),
+        max_file_bytes=int(max_file_mb * 1024 * 1024),
+    )
 
 
 def _check_location(settings: Settings) -> None:

@@ -279,6 +279,15 @@ def match_template(
     return _column_mapping(table, best)
 
 
+def header_score(cells: Sequence[str], templates: Sequence[Template]) -> int:
+    """Count the distinct fields that the best-fitting template finds among a row's cells.
+
+    The loader calls it on the rows at the top of a file to tell the header
+    row from titles and export banners above it.
+    """
+    return max((len(_match(cells, template).columns) for template in templates), default=0)
+
+
 def _rank(match: _Match) -> tuple[int, float, bool]:
     return (len(match.columns), match.score, match.template.name != GENERIC_TEMPLATE)
 

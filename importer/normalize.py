@@ -1,8 +1,9 @@
 """Turn the raw cells of a row into clean shipment values, noting every problem.
 
-Repairs are made only where nothing can be lost (surrounding spaces, a ".0"
-that a spreadsheet added to a number); anything else is reported on the row
-with the column it came from, and the row's order is rejected later.
+Repairs are made only where nothing can be lost: surrounding spaces, quote
+marks around an ID, a ".0" that a spreadsheet added to a number. Anything else
+is reported on the row with the column it came from, and the row's order is
+rejected later.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ _WHOLE_NUMBER = re.compile(r"^-?\d+(\.0+)?$")
 _MAX_QTY_DIGITS = 9
 _TRACKING_CHARACTERS = re.compile(r"[A-Za-z0-9-]+")
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]+")
+# Word processors and web pages put these around a value, and no ID or tracking number has them.
+_SMART_QUOTES = "\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb"
+_QUOTE_MARKS = _SMART_QUOTES + "\"'"
+# Excel's mark that stores a cell as text. Excel does not show it, so it is removed silently.
+_TEXT_MARK = "'"
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@")
 _TRUE_WORDS = {"yes", "y", "true", "1", "x"}
@@ -118,9 +124,12 @@ def normalize_row(row: SourceRow, mapping: ColumnMapping) -> ShipmentRow:
     shipment.order_id = _read_order_id(reader)
     shipment.tracking_number = _read_tracking_number(reader)
     shipment.carrier = _read_carrier(reader, shipment.tracking_number)
+    _check_lost_zeros(reader, shipment.tracking_number, shipment.carrier)
     shipment.tracking_url = _read_tracking_url(reader, shipment.carrier, shipment.tracking_number)
     shipment.price_id = _read_price_id(reader)
-    shipment.sku = reader.text("sku")
+    # A SKU such as "1001.0" is kept as given: a spreadsheet may have added the
+    # ".0" to a numeric SKU, but a SKU can also end in ".0".
+    shipment.sku = _read_id_text(reader, "sku")
     shipment.qty = _read_qty(reader)
     shipment.location_id = _read_location_id(reader)
     shipment.notify_customer = _read_notify_customer(reader)
@@ -131,8 +140,61 @@ def normalize_row(row: SourceRow, mapping: ColumnMapping) -> ShipmentRow:
     return shipment
 
 
+def _read_id_text(reader: _RowReader, field_name: str) -> str:
+    """Read the text of an ID or code, removing the quote marks around it.
+
+    A single leading apostrophe is removed silently. Other quote marks are
+    removed with a warning that names them, unless nothing is left: then the
+    cell counts as empty.
+    """
+    value = reader.text(field_name)
+    if value.startswith(_TEXT_MARK) and not _is_wrapped(value):
+        value = value[1:]
+
+    unquoted, removed = _strip_quote_marks(value)
+    if removed and unquoted:
+        reader.warning(
+            field_name,
+            f"{shorten(value)!r} was read as {shorten(unquoted)!r}, "
+            f"without its quote marks ({shorten(' '.join(removed))})",
+        )
+    return unquoted
+
+
+def _is_wrapped(value: str) -> bool:
+    """Tell whether quote marks wrap the value: smart ones in any pair, plain ones matching."""
+    if len(value) < 2 or value[0] not in _QUOTE_MARKS or value[-1] not in _QUOTE_MARKS:
+        return False
+    if value[0] in _SMART_QUOTES and value[-1] in _SMART_QUOTES:
+        return True
+    return value[0] == value[-1]
+
+
+def _strip_quote_marks(value: str) -> tuple[str, list[str]]:
+    """Remove quote marks around a value and smart quotes at either end.
+
+    Returns the value and the marks removed. A plain quote mark at one end
+    stays, because a code such as a SKU may end in one (an inch mark), except
+    an apostrophe at the start: that is Excel's text mark typed twice.
+    """
+    removed: list[str] = []
+    while value:
+        if _is_wrapped(value):
+            removed += [value[0], value[-1]]
+            value = value[1:-1].strip()
+        elif value[0] in _SMART_QUOTES or value[0] == _TEXT_MARK:
+            removed.append(value[0])
+            value = value[1:].strip()
+        elif value[-1] in _SMART_QUOTES:
+            removed.append(value[-1])
+            value = value[:-1].strip()
+        else:
+            break
+    return value, removed
+
+
 def _read_order_id(reader: _RowReader) -> str:
-    value = reader.text("order_id").lstrip("'")
+    value = _read_id_text(reader, "order_id")
     if not value:
         reader.error("order_id", "the order ID is missing")
         return ""
@@ -148,7 +210,7 @@ def _read_order_id(reader: _RowReader) -> str:
 
 
 def _read_tracking_number(reader: _RowReader) -> str:
-    value = reader.text("tracking_number").lstrip("'").replace(" ", "")
+    value = _read_id_text(reader, "tracking_number").replace(" ", "")
     if not value:
         reader.error("tracking_number", "the tracking number is missing")
         return ""
@@ -235,6 +297,24 @@ def _read_carrier(reader: _RowReader, tracking_number: str) -> str:
     return known.name if known else value
 
 
+def _check_lost_zeros(reader: _RowReader, tracking_number: str, carrier_name: str) -> None:
+    """Report a tracking number that a spreadsheet shortened by dropping its leading zeros.
+
+    The guessed number goes only into the message, because a wrong number can
+    pass a check digit by chance (one time in ten for most formats).
+    """
+    guess = carriers.guess_lost_zeros(carrier_name, tracking_number)
+    if guess is None:
+        return
+
+    reader.error(
+        "tracking_number",
+        f"{shorten(tracking_number)!r} looks like a {carrier_name} number that lost its "
+        f"leading zeros (probably {shorten(guess)}); re-export the file with this column "
+        "formatted as text",
+    )
+
+
 def _read_tracking_url(reader: _RowReader, carrier_name: str, tracking_number: str) -> str:
     value = reader.text("tracking_url")
     if value:
@@ -258,7 +338,7 @@ def _check_tracking_url(reader: _RowReader, value: str) -> str:
 
 
 def _read_price_id(reader: _RowReader) -> str:
-    value = reader.text("price_id").lstrip("'")
+    value = _read_id_text(reader, "price_id")
     if " " in value:
         reader.error("price_id", f"{shorten(value)!r} is not a price ID: it contains spaces")
     return value
@@ -292,7 +372,7 @@ def _whole_number(value: str) -> int | None:
 
 
 def _read_location_id(reader: _RowReader) -> str:
-    value = reader.text("location_id")
+    value = _read_id_text(reader, "location_id")
     if not value:
         return ""
 

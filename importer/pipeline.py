@@ -21,8 +21,8 @@ from importer.client import HighLevelClient
 from importer.config import DEFAULT_SOURCE, Settings
 from importer.errors import RunAbortedError
 from importer.group import OrderGroup, group_rows
-from importer.load import Table, load_table
-from importer.mapping import ColumnMapping, Template, match_template
+from importer.load import IgnoredRow, SourceRow, Table, load_table
+from importer.mapping import ColumnMapping, Template, header_score, match_template
 from importer.normalize import ShipmentRow, normalize_row
 from importer.records import (
     FileResult,
@@ -65,7 +65,11 @@ async def import_file(
     A run that stops part way returns its result with `stopped_reason` set.
     """
     result = FileResult(path=job.path, started_at=datetime.now(), dry_run=settings.dry_run)
-    table = load_table(job.path)
+    table = load_table(
+        job.path,
+        settings.load_options,
+        header_score=lambda cells: header_score(cells, templates),
+    )
     mapping = match_template(table, templates, forced=settings.template)
     _describe_input(result, table, mapping, settings)
 
@@ -260,11 +264,15 @@ def _finish(
     without_order = {row.number for row in rows_without_order}
     by_number = {row.number: row for row in rows}
 
-    for source in sorted((*table.rows, *table.ignored), key=lambda row: row.number):
+    ignored = {row.number: row.reason for row in table.ignored}
+    every_row: list[SourceRow | IgnoredRow] = [*table.rows, *table.ignored]
+    for source in sorted(every_row, key=lambda row: row.number):
         shipment = by_number.get(source.number)
         if shipment is None:
-            blank = Problem("blank row", (source.number,), severity=Severity.WARNING)
-            result.rows.append(RowResult(source.number, source.cells, "", "ignored", [blank]))
+            # Ignored rows say why, so the user can check that no shipment was skipped.
+            reason = ignored.get(source.number, "blank row")
+            skipped = Problem(reason, (source.number,), severity=Severity.WARNING)
+            result.rows.append(RowResult(source.number, source.cells, "", "ignored", [skipped]))
             continue
 
         outcome = None if source.number in without_order else outcome_of.get(shipment.order_id)
@@ -278,7 +286,7 @@ def _finish(
 def _row_problems(
     row: ShipmentRow, order_problems: list[Problem], outcome: OrderResult | None
 ) -> list[Problem]:
-    """The row's own problems, its order's problems that name it, and why it was not sent."""
+    """Collect the row's problems, its order's problems naming it, and why it was not sent."""
     problems = list(row.problems)
     for problem in order_problems:
         if row.number in problem.rows and problem not in problems:

@@ -1,8 +1,8 @@
 """Check each order's items against the order as HighLevel has it.
 
-Items named by SKU get their price IDs from the order; an order whose rows
+Items named by SKU get their price IDs from the order. An order whose rows
 name no item fulfills every item of the order, but only when nothing of it
-has been fulfilled yet; quantities above what remains are rejected. The
+has been fulfilled yet. Quantities above what remains are rejected. The
 fulfillments already on the order also tell which packages were sent by an
 earlier run, so that running a file twice sends nothing twice.
 """

@@ -229,3 +229,19 @@ def test_sandbox_port_out_of_range_rejected() -> None:
     with pytest.raises(SystemExit) as raised:
         main(["sandbox", "--port", "99999"])
     assert raised.value.code == 2
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--delimiter", ";;"],
+        ["--encoding", "klingon-8"],
+        ["--header-row", "0"],
+        ["--sheet", "0"],
+    ],
+)
+def test_invalid_load_option_is_usage_error(option: list[str]) -> None:
+    """A delimiter, encoding, header row or sheet that cannot be right stops at once."""
+    with pytest.raises(SystemExit) as raised:
+        main(["import", str(MANUAL_SAMPLE), "--dry-run", *option])
+    assert raised.value.code == 2

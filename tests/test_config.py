@@ -130,3 +130,27 @@ def test_safe_base_url_accepted(url: str) -> None:
 def test_default_base_url_is_highlevel(tmp_path: Path) -> None:
     """Without any setting, requests go to HighLevel's API."""
     assert settings_from(tmp_path).base_url == "https://services.leadconnectorhq.com"
+
+
+def test_load_flags_become_load_options(tmp_path: Path) -> None:
+    """The loader's flags reach the loader through the settings."""
+    settings = settings_from(tmp_path, delimiter=";", encoding="cp1252", sheet=2, header_row=3)
+    options = settings.load_options
+    assert (options.delimiter, options.encoding, options.sheet, options.header_row) == (
+        ";",
+        "cp1252",
+        2,
+        3,
+    )
+
+
+def test_max_file_size_from_config(tmp_path: Path) -> None:
+    """max_file_mb in the config file sets the loader's size limit in bytes."""
+    settings = settings_from(tmp_path, "max_file_mb = 1.5\n")
+    assert settings.load_options.max_file_bytes == 1_572_864
+
+
+def test_max_file_size_out_of_range_rejected(tmp_path: Path) -> None:
+    """A size limit of zero is an error naming the setting's source."""
+    with pytest.raises(ConfigError, match="max_file_mb"):
+        settings_from(tmp_path, "max_file_mb = 0\n")

@@ -15,6 +15,7 @@ from importer.mapping import (
     REQUIRED_FIELDS,
     ColumnMapping,
     Template,
+    header_score,
     load_templates,
     match_template,
     normalize_header,
@@ -374,6 +375,38 @@ def test_tie_prefers_specific_over_generic(tmp_path: Path) -> None:
     mapping = match_template(table, [generic, acme])
 
     assert mapping.template.name == "acme"
+
+
+# --- header_score --------------------------------------------------------------------
+
+
+def test_header_score_counts_fields(templates: list[Template]) -> None:
+    """A row is scored by the distinct fields the best template finds in it."""
+    cells = ["", "order_id", "Tracking Number", "Carrier", "Weight"]
+
+    assert header_score(cells, templates) == 3
+
+
+def test_header_score_of_title_row(templates: list[Template]) -> None:
+    """A title row scores 0."""
+    assert header_score(["Shipments export", "", ""], templates) == 0
+
+
+def test_header_score_counts_field_once(templates: list[Template]) -> None:
+    """Two aliases of one field count as one field."""
+    assert header_score(["Tracking", "Tracking Number"], templates) == 1
+
+
+def test_header_score_best_template(templates: list[Template]) -> None:
+    """The score is that of the template finding most fields, not a sum over templates."""
+    cells = SHIPSTATION_HEADERS.split(",")
+
+    assert header_score(cells, templates) == 5
+
+
+def test_header_score_without_templates() -> None:
+    """Without templates every row scores 0."""
+    assert header_score(["Order ID", "Tracking Number"], []) == 0
 
 
 # --- forced template ---------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from importer.normalize import ShipmentRow, shorten
 from importer.records import Severity
-from tests.conftest import ORDER_A, normalized
+from tests.conftest import ORDER_A, ORDER_B, normalized
 
 
 def normalize_one(cells: dict[str, str]) -> ShipmentRow:
@@ -284,6 +284,7 @@ def test_shorten_cuts_long_value() -> None:
         ("Qty", "-" + "0" * 5000),
         ("Location ID", "/" * 5000),
         ("Notify Customer", "m" * 5000),
+        ("SKU", "\u201c" + "S" * 5000 + "\u201d"),
     ],
     ids=[
         "order-id",
@@ -295,6 +296,7 @@ def test_shorten_cuts_long_value() -> None:
         "qty-zero",
         "location-id",
         "notify-customer",
+        "quoted-sku",
     ],
 )
 def test_quoted_values_shortened(column: str, value: str) -> None:
@@ -352,3 +354,194 @@ def test_qty_with_leading_zeros_accepted() -> None:
     row = normalize_one({"SKU": "TEE-BLK-M", "Qty": "0" * 5000 + "3"})
     assert row.qty == 3
     assert not row.has_errors
+
+
+# --- quote marks -------------------------------------------------------------------------
+
+
+def test_smart_quotes_removed_from_tracking() -> None:
+    """Curly quotes pasted around a tracking number are removed, with a warning naming them."""
+    row = normalize_one({"Tracking Number": "\u201c1Z999AA10123456784\u201d"})
+    assert row.tracking_number == "1Z999AA10123456784"
+    assert row.problems[0].severity is Severity.WARNING
+    assert row.problems[0].column == "Tracking Number"
+    assert messages(row) == [
+        "'\u201c1Z999AA10123456784\u201d' was read as '1Z999AA10123456784', "
+        "without its quote marks (\u201c \u201d)"
+    ]
+
+
+def test_plain_quotes_removed_from_price_id() -> None:
+    """Apostrophes around a whole price ID are removed with a warning."""
+    row = normalize_one({"SKU": "TEE-BLK-M", "Price ID": f"'{ORDER_B}'"})
+    assert row.price_id == ORDER_B
+    assert row.problems[0].severity is Severity.WARNING
+    assert "without its quote marks (' ')" in messages(row)[0]
+
+
+def test_low_quotes_removed_from_order_id() -> None:
+    """German-style quotes around an order ID are removed and the ID is accepted."""
+    row = normalize_one({"Order ID": f"\u201e{ORDER_A}\u201c"})
+    assert row.order_id == ORDER_A
+    assert not row.has_errors
+
+
+def test_guillemets_removed_from_sku() -> None:
+    """Guillemets around a SKU are removed with a warning."""
+    row = normalize_one({"SKU": "\u00abTEE-BLK-M\u00bb"})
+    assert row.sku == "TEE-BLK-M"
+    assert row.problems[0].column == "SKU"
+
+
+def test_double_quotes_removed_from_location_id() -> None:
+    """Double quotes around a location ID are removed and the ID is accepted."""
+    row = normalize_one({"Location ID": '"3SwdhCu3svxI8AKsPJt6"'})
+    assert row.location_id == "3SwdhCu3svxI8AKsPJt6"
+    assert not row.has_errors
+
+
+def test_single_quotes_removed_from_sku() -> None:
+    """Curly single quotes and the spaces inside them are removed from a SKU."""
+    row = normalize_one({"SKU": "\u2018 TEE-BLK-M \u2019"})
+    assert row.sku == "TEE-BLK-M"
+
+
+def test_stray_closing_quote_removed() -> None:
+    """A curly quote at one end only is removed too, with a warning."""
+    row = normalize_one({"Tracking Number": "1Z999AA10123456784\u201d"})
+    assert row.tracking_number == "1Z999AA10123456784"
+    assert row.problems[0].severity is Severity.WARNING
+
+
+def test_stray_low_quote_removed() -> None:
+    """A single low quote at the start is removed with a warning."""
+    row = normalize_one({"Tracking Number": "\u201a1Z999AA10123456784"})
+    assert row.tracking_number == "1Z999AA10123456784"
+    assert "(\u201a)" in messages(row)[0]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "field"),
+    [
+        ("Order ID", f"'{ORDER_A}", "order_id"),
+        ("Tracking Number", "'1Z999AA10123456784", "tracking_number"),
+        ("Price ID", f"'{ORDER_B}", "price_id"),
+        ("SKU", "'TEE-BLK-M", "sku"),
+        ("Location ID", "'3SwdhCu3svxI8AKsPJt6", "location_id"),
+    ],
+    ids=["order-id", "tracking-number", "price-id", "sku", "location-id"],
+)
+def test_leading_apostrophe_removed_silently(column: str, value: str, field: str) -> None:
+    """Excel's hidden apostrophe is removed from every ID field without a message."""
+    row = normalize_one({column: value})
+    assert getattr(row, field) == value[1:]
+    assert row.problems == []
+
+
+def test_second_apostrophe_warned() -> None:
+    """An apostrophe after Excel's own is visible in the cell, so removing it is reported."""
+    row = normalize_one({"Tracking Number": "''1Z999AA10123456784"})
+    assert row.tracking_number == "1Z999AA10123456784"
+    assert row.problems[0].severity is Severity.WARNING
+
+
+def test_inch_mark_kept_in_sku() -> None:
+    """A plain double quote at the end of a SKU is not removed: it may be an inch mark."""
+    row = normalize_one({"SKU": 'PIPE-3/4"'})
+    assert row.sku == 'PIPE-3/4"'
+    assert row.problems == []
+
+
+def test_apostrophe_before_inch_mark() -> None:
+    """Excel's apostrophe before a SKU ending in an inch mark is not taken for a pair."""
+    row = normalize_one({"SKU": "'12\""})
+    assert row.sku == '12"'
+    assert row.problems == []
+
+
+def test_quotes_inside_value_kept() -> None:
+    """Quote marks inside a tracking number stay and are reported as wrong characters."""
+    row = normalize_one({"Tracking Number": "1Z999\u201cAA1"})
+    assert row.has_errors
+    assert '("\u201c")' in messages(row)[0]
+
+
+def test_empty_quotes_are_missing_value() -> None:
+    """A cell holding only quote marks gets only the missing-value error."""
+    row = normalize_one({"Order ID": "\u201c\u201d"})
+    assert messages(row) == ["the order ID is missing"]
+
+
+# --- invisible characters and spaces inside a tracking number ----------------------------
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\u2007", "\u202f", "\u2060", "\t"],
+    ids=["figure-space", "narrow-no-break-space", "word-joiner", "tab"],
+)
+def test_tracking_separator_removed(separator: str) -> None:
+    """Figure spaces, narrow no-break spaces, word joiners and tabs are not part of a number."""
+    row = normalize_one({"Tracking Number": f"1Z999AA1{separator}0123456784"})
+    assert row.tracking_number == "1Z999AA10123456784"
+    assert row.problems == []
+
+
+# --- leading zeros lost ------------------------------------------------------------------
+
+
+def test_lost_zeros_rejected() -> None:
+    """A Canada Post number that lost its leading zeros is an error with the likely number."""
+    row = normalize_one({"Tracking Number": "73938000549297", "Carrier": "Canada Post"})
+    assert row.problems[0].column == "Tracking Number"
+    assert row.problems[0].rows == (2,)
+    assert row.problems[0].severity is Severity.ERROR
+    assert messages(row) == [
+        "'73938000549297' looks like a Canada Post number that lost its leading zeros "
+        "(probably 0073938000549297); re-export the file with this column formatted as text"
+    ]
+
+
+def test_lost_zeros_not_repaired() -> None:
+    """The likely number is only shown; the tracking number stays as the file gave it."""
+    row = normalize_one({"Tracking Number": "73938000549297", "Carrier": "Canada Post"})
+    assert row.tracking_number == "73938000549297"
+
+
+def test_lost_zeros_carrier_from_service_name() -> None:
+    """A service name such as 'USPS First-Class Mail' names the carrier to check."""
+    row = normalize_one(
+        {"Tracking Number": "3071790000523483741", "Carrier": "USPS First-Class Mail"}
+    )
+    assert "(probably 03071790000523483741)" in messages(row)[0]
+
+
+def test_lost_zeros_after_float_suffix() -> None:
+    """A number stored as a number can lose its zeros and gain '.0': both are reported."""
+    row = normalize_one({"Tracking Number": "73938000549297.0", "Carrier": "Canada Post"})
+    assert [problem.severity for problem in row.problems] == [Severity.WARNING, Severity.ERROR]
+    assert "(probably 0073938000549297)" in messages(row)[1]
+
+
+def test_lost_zeros_valid_number_accepted() -> None:
+    """A Canada Post number with its leading zeros is accepted without a problem."""
+    row = normalize_one({"Tracking Number": "0073938000549297", "Carrier": "Canada Post"})
+    assert row.problems == []
+
+
+def test_lost_zeros_valid_short_format_accepted() -> None:
+    """A valid 12-digit FedEx Express number is not taken for a shortened longer one."""
+    row = normalize_one({"Tracking Number": "986578788855", "Carrier": "FedEx"})
+    assert row.problems == []
+
+
+def test_lost_zeros_without_carrier_not_checked() -> None:
+    """Without a carrier the number's formats are unknown, so nothing is reported."""
+    row = normalize_one({"Tracking Number": "73938000549297"})
+    assert row.problems == []
+
+
+def test_lost_zeros_wrong_check_digit_not_reported() -> None:
+    """A short number that no padding makes valid is not reported as having lost zeros."""
+    row = normalize_one({"Tracking Number": "73938000549292", "Carrier": "Canada Post"})
+    assert row.problems == []

@@ -1,0 +1,202 @@
+"""Measure how fast a shipping export becomes validated fulfillment requests.
+
+Generates a 100,000-row, 12-column XLSX and a 1,000,000-row CSV (sizes can be
+changed), then measures, each in a fresh process so that peak memory is its
+own:
+
+- pandas reading the file alone (`read_excel(dtype=str, engine="openpyxl")`,
+  `read_csv(dtype=str)`), the baseline;
+- ghl-fulfill from the file to validated requests: load, map, normalize,
+  group, validate and build every request body; no network.
+
+It prints seconds, rows per second, peak memory and the ratio of ghl-fulfill's
+time to pandas' time. Run it from the project folder:
+
+    uv run python benchmarks/load.py
+    uv run python benchmarks/load.py --xlsx-rows 10000 --csv-rows 100000   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADERS = (
+    "Order ID",
+    "Tracking Number",
+    "Carrier",
+    "Price ID",
+    "SKU",
+    "Qty",
+    "Ship Date",
+    "Ship To Name",
+    "Ship To City",
+    "Ship To State",
+    "Ship To Postal Code",
+    "Package Weight",
+)
+LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
+XLSX_RATIO_GOAL = 0.3
+CSV_RATIO_GOAL = 1.5
+CSV_MEMORY_GOAL_MB = 1024
+
+
+def export_rows(count: int, seed: int = 7) -> list[list[str]]:
+    """Rows of an export: two items per order, one package per order."""
+    generator = random.Random(seed)
+    cities = [("Boston", "MA"), ("Denver", "CO"), ("Austin", "TX"), ("Portland", "OR")]
+    rows = []
+    for index in range(count):
+        order = index // 2
+        city, state = cities[order % len(cities)]
+        rows.append(
+            [
+                f"{0x65A000000000000000000000 + order:024x}",
+                f"1Z{order:08X}{generator.randrange(10**7, 10**8)}",
+                "UPS Ground",
+                f"{0x66B000000000000000000000 + index % 2:024x}",
+                f"SKU-{index % 2}",
+                str(1 + index % 3),
+                "2026-12-01",
+                f"Customer {order}",
+                city,
+                state,
+                f"{order % 100000:05d}",
+                f"{1 + order % 9}.5",
+            ]
+        )
+    return rows
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADERS)
+        writer.writerows(rows)
+
+
+def write_xlsx(path: Path, rows: list[list[str]]) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Shipments")
+    sheet.append(HEADERS)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
+# --- measurements, each run in a child process ------------------------------
+
+
+def read_with_pandas(path: Path) -> int:
+    import pandas
+
+    if path.suffix == ".xlsx":
+        frame = pandas.read_excel(path, dtype=str, engine="openpyxl")
+    else:
+        frame = pandas.read_csv(path, dtype=str)
+    return len(frame)
+
+
+def build_requests(path: Path) -> int:
+    """Take the file through every stage before the network; return the request count."""
+    from importer.group import group_rows
+    from importer.load import load_table
+    from importer.mapping import header_score, load_templates, match_template
+    from importer.normalize import normalize_row
+    from importer.validate import CreateFulfillment, build_request, check_order
+
+    templates = load_templates()
+    table = load_table(path, header_score=lambda cells: header_score(cells, templates))
+    mapping = match_template(table, templates)
+    rows = [normalize_row(row, mapping) for row in table.rows]
+    grouping = group_rows(rows, mapping=mapping, default_location=LOCATION)
+
+    requests = 0
+    for order in grouping.orders:
+        order.problems.extend(check_order(order, mapping))
+        if order.has_errors:
+            continue
+        request = build_request(order, order.items, notify_customer=False)
+        if isinstance(request, CreateFulfillment):
+            requests += 1
+    return requests
+
+
+MEASURED = {"pandas": read_with_pandas, "ghl-fulfill": build_requests}
+
+
+def measure_here(kind: str, path: Path) -> None:
+    started = time.perf_counter()
+    count = MEASURED[kind](path)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak_kb / 1024}))
+
+
+def measure(kind: str, path: Path) -> dict[str, float]:
+    completed = subprocess.run(
+        [sys.executable, __file__, "--measure", kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(completed.stdout.splitlines()[-1])
+    return result
+
+
+# --- report -------------------------------------------------------------------
+
+
+def compare(label: str, path: Path, rows: int, ratio_goal: float, memory_goal_mb: float) -> None:
+    baseline = measure("pandas", path)
+    ours = measure("ghl-fulfill", path)
+    ratio = ours["seconds"] / baseline["seconds"]
+    memory_ok = ours["peak_mb"] <= memory_goal_mb
+
+    print(f"\n{label}: {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
+    for name, figures in (("pandas alone", baseline), ("ghl-fulfill", ours)):
+        print(
+            f"  {name:<13} {figures['seconds']:8.2f} s  {rows / figures['seconds']:>10,.0f} rows/s"
+            f"  peak {figures['peak_mb']:,.0f} MB"
+        )
+    print(f"  requests built: {int(ours['count']):,}")
+    verdict = "met" if ratio <= ratio_goal else "NOT met"
+    print(f"  time ratio ghl-fulfill / pandas: {ratio:.2f} (goal at most {ratio_goal}: {verdict})")
+    if memory_goal_mb < float("inf"):
+        verdict = "met" if memory_ok else "NOT met"
+        print(f"  peak memory goal under {memory_goal_mb:,.0f} MB: {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--csv-rows", type=int, default=1_000_000)
+    parser.add_argument("--measure", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.measure:
+        measure_here(args.measure[0], Path(args.measure[1]))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="ghl-fulfill-bench-") as folder:
+        xlsx = Path(folder) / "export.xlsx"
+        write_xlsx(xlsx, export_rows(args.xlsx_rows))
+        compare("XLSX", xlsx, args.xlsx_rows, XLSX_RATIO_GOAL, float("inf"))
+
+        export = Path(folder) / "export.csv"
+        write_csv(export, export_rows(args.csv_rows))
+        compare("CSV", export, args.csv_rows, CSV_RATIO_GOAL, CSV_MEMORY_GOAL_MB)
+
+
+if __name__ == "__main__":
+    main()

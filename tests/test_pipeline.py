@@ -1,0 +1,72 @@
+"""Tests for importer.pipeline: how a loaded file's rows reach the results."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from importer.config import Settings
+from importer.load import LoadOptions
+from importer.mapping import load_templates
+from importer.pipeline import FileJob, import_file
+from importer.records import FileResult, RowResult, Severity
+
+ORDER_A = "65a1b2c3d4e5f60718293a4b"
+ORDER_B = "65a1b2c3d4e5f60718293a4c"
+
+
+def dry_run(path: Path, load_options: LoadOptions | None = None) -> FileResult:
+    """Import a file without a token, so nothing is sent, and return its result."""
+    settings = Settings(dry_run=True, load_options=load_options or LoadOptions())
+    job = FileJob(path=path, results_path=path.with_suffix(".results.xlsx"))
+    notices: list[str] = []
+    return asyncio.run(
+        import_file(
+            job,
+            settings=settings,
+            templates=load_templates(),
+            client=None,
+            notice=notices.append,
+            show_progress=False,
+        )
+    )
+
+
+def row_with(result: FileResult, number: int) -> RowResult:
+    return next(row for row in result.rows if row.number == number)
+
+
+def test_ignored_rows_carry_reason(tmp_path: Path) -> None:
+    """Each ignored row is listed with its reason as a warning, and data rows are imported."""
+    path = tmp_path / "shipments.csv"
+    path.write_text(
+        "Shipments export\n\n"
+        "Order ID,Tracking Number,SKU,Qty\n"
+        f"{ORDER_A},1Z999AA10123456784,TEE-BLK-M,1\n"
+        "Order ID,Tracking Number,SKU,Qty\n"
+        f"{ORDER_B},1Z999AA10123456785,TEE-BLK-M,2\n"
+        "Total,,,3\n",
+        encoding="utf-8",
+    )
+
+    result = dry_run(path)
+
+    reasons = {row.number: [problem.message for problem in row.problems] for row in result.rows}
+    assert reasons[1] == ["above the header row"]
+    assert reasons[2] == ["blank row"]
+    assert reasons[5] == ["repeats the header row"]
+    assert reasons[7] == ["totals row"]
+    assert {row_with(result, number).status for number in (1, 2, 5, 7)} == {"ignored"}
+    assert row_with(result, 7).problems[0].severity is Severity.WARNING
+    assert [order.order_id for order in result.orders] == [ORDER_A, ORDER_B]
+
+
+def test_load_options_reach_loader(tmp_path: Path) -> None:
+    """The settings' load options decide how the file is read."""
+    path = tmp_path / "shipments.txt"
+    path.write_text(f"Order ID:Tracking Number\n{ORDER_A}:1Z999AA10123456784\n", encoding="utf-8")
+
+    result = dry_run(path, LoadOptions(delimiter=":"))
+
+    assert result.headers == ("Order ID", "Tracking Number")
+    assert [order.order_id for order in result.orders] == [ORDER_A]
