@@ -11,6 +11,7 @@ notice a number that a spreadsheet damaged by dropping its leading zeros.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ def _clean(text: str) -> str:
     return " ".join(words.split())
 
 
+# A file repeats a handful of carrier and service names on every row, so a
+# small cache turns the matching into a dictionary lookup.
+@functools.lru_cache(maxsize=1024)
 def find_carrier(text: str) -> Carrier | None:
     """Find the carrier named by a carrier or service name, or None when unknown."""
     cleaned = _clean(text)

@@ -100,6 +100,8 @@ class _RowReader:
 
 def clean_text(value: str) -> str:
     """Remove invisible characters and collapse every kind of space into one."""
+    if value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()  # nothing else to clean: the common case, kept fast
     visible = value.translate(_INVISIBLE)
     return _SPACES.sub(" ", visible).strip()
 

@@ -80,7 +80,7 @@ class RowResult:
     number: int
     cells: tuple[str, ...]
     order_id: str
-    status: str  # an OrderStatus value, or "ignored" for blank and repeated header rows
+    status: str  # an OrderStatus value, or "ignored" for rows that hold no shipment
     problems: list[Problem] = field(default_factory=list)
 
 

@@ -1,0 +1,327 @@
+"""Read CSV text and HTML-table files: decoding, delimiter detection and unclosed quotes."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from html.parser import HTMLParser
+from pathlib import Path
+
+from importer.errors import InputFileError
+from importer.load.files import UTF16_BOMS, os_error_message, renamed_note
+from importer.load.records import (
+    CONFIG_FILE,
+    DELIMITERS,
+    MAX_COLUMNS,
+    WORKBOOK_SUFFIXES,
+    RawRow,
+    Reading,
+    Table,
+)
+from importer.load.table import build_table, is_blank
+
+_MARKUP_STARTS = ("<!doctype", "<html", "<?xml", "<table", "<meta", "<head", "<body", "<!--")
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def load_text(path: Path, reading: Reading) -> Table:
+    # The csv module reads CSV here, not pandas. It returns each cell as the exact
+    # text of the file and never converts types. It also gives the physical lines
+    # each record spans, which row numbers and error messages need.
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputFileError(path, os_error_message(error)) from error
+
+    notes: list[str] = []
+    text = _decode(path, data, reading.options.encoding, notes)
+    if text[:1024].lstrip().lower().startswith(_MARKUP_STARTS):
+        return _load_html(path, text, reading, notes)
+
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES | {".xls", ".ods"}:
+        notes[:0] = renamed_note(path, "CSV text")
+    if reading.options.sheet is not None:
+        notes.append(
+            "the sheet setting does not apply to text, which has no sheets, and was not used"
+        )
+    return _load_csv(path, text, reading, notes)
+
+
+def _load_csv(path: Path, text: str, reading: Reading, notes: list[str]) -> Table:
+    text, delimiter = _read_separator_line(text)
+    first_line = 1 if delimiter is None else 2
+    if reading.options.delimiter is not None:
+        delimiter = reading.options.delimiter
+    elif delimiter is None:
+        delimiter = _detect_delimiter(text)
+    if delimiter != ",":
+        notes.append(f"columns are separated by {_delimiter_name(delimiter)}")
+
+    raw_rows = _parse_csv(path, text, delimiter, first_line)
+    return build_table(path, raw_rows, None, notes, reading)
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return _DELIMITER_NAMES.get(delimiter, f'"{delimiter}"')
+
+
+def _decode(path: Path, data: bytes, encoding: str | None, notes: list[str]) -> str:
+    if encoding is not None:
+        return _decode_forced(path, data, encoding, notes)
+
+    if data.startswith(UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise InputFileError(
+                path,
+                f"starts like UTF-16 text but could not be decoded ({error.reason}); "
+                'save it again as "CSV UTF-8"',
+            ) from error
+        notes.append("read as UTF-16 text")
+        return text
+
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        utf8_line = _line_of(data, utf8_error.start)
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise InputFileError(
+                path,
+                f"is neither UTF-8 nor Windows-1252 text (byte 0x{data[error.start]:02X} "
+                f'on line {_line_of(data, error.start)}); save it again as "CSV UTF-8"',
+            ) from error
+        notes.append(
+            f"read as Windows-1252 because the file is not UTF-8 (first non-UTF-8 byte on "
+            f'line {utf8_line}); if letters look wrong, save the file again as "CSV UTF-8"'
+        )
+        return text
+
+
+def _decode_forced(path: Path, data: bytes, encoding: str, notes: list[str]) -> str:
+    codec = codecs.lookup(encoding).name
+    # A UTF-8 byte order mark is not part of the first header, even when UTF-8 is forced.
+    codec = "utf-8-sig" if codec == "utf-8" else codec
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as error:
+        raise InputFileError(
+            path,
+            f"could not be decoded as {encoding} (byte 0x{data[error.start]:02X} on line "
+            f"{_line_of(data, error.start)}); set --encoding (or encoding in {CONFIG_FILE}) "
+            "to the file's real encoding, or leave it out to have it detected",
+        ) from error
+    notes.append(f"read as {encoding} text, as set")
+    return text
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _read_separator_line(text: str) -> tuple[str, str | None]:
+    """Remove Excel's optional first line "sep=<character>" and return the separator it names.
+
+    Excel hides that line when it opens the file, so it does not count as a row.
+    """
+    first_line, _, rest = text.partition("\n")
+    directive = first_line.rstrip("\r")
+    if directive.lower().startswith("sep=") and len(directive) == 5 and directive[4] in DELIMITERS:
+        return rest, directive[4]
+    return text, None
+
+
+def _detect_delimiter(text: str) -> str:
+    """Pick the candidate that splits the first non-blank line into the most cells.
+
+    Characters inside double quotes do not count. Ties go to the earlier
+    candidate in DELIMITERS, so a one-column file is read with commas.
+    """
+    lines = io.StringIO(text, newline="")
+    header_line = next((line for line in lines if line.strip()), "")
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for character in header_line:
+        if character == '"':
+            quoted = not quoted
+        elif not quoted and character in counts:
+            counts[character] += 1
+    return max(DELIMITERS, key=lambda candidate: counts[candidate])
+
+
+class _LineRecorder:
+    """Feed lines to csv.reader and keep the lines of the record being read."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self.current: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.current.append(line)
+        return line
+
+
+def _parse_csv(path: Path, text: str, delimiter: str, first_line: int) -> list[RawRow]:
+    """Split the text into records; `first_line` is the file line the text starts on."""
+    recorder = _LineRecorder(text)
+    # strict=False reads stray quotes the way Excel does, for example 24" in an
+    # unquoted cell; an unclosed quote is checked for after the loop.
+    reader = csv.reader(recorder, delimiter=delimiter, quotechar='"', strict=False)
+    raw_rows: list[RawRow] = []
+    last_lines: list[str] = []
+
+    try:
+        for number, cells in enumerate(reader, start=1):
+            raw_rows.append(RawRow(number=number, cells=tuple(cells)))
+            last_lines = recorder.current
+            recorder.current = []
+    except csv.Error as error:
+        line = first_line + reader.line_num - 1
+        raise InputFileError(
+            path,
+            f"line {line} could not be read as CSV ({error}); "
+            "check that line for a missing closing quote or export the file again",
+        ) from error
+
+    last_record_line = first_line + reader.line_num - len(last_lines)
+    _check_unclosed_quote(path, raw_rows, last_lines, last_record_line, delimiter)
+    return raw_rows
+
+
+def _check_unclosed_quote(
+    path: Path,
+    raw_rows: Sequence[RawRow],
+    last_lines: Sequence[str],
+    first_line: int,
+    delimiter: str,
+) -> None:
+    """Raise when the last record runs to the end of the file inside an open quote.
+
+    The lenient reader then puts the rest of the file into one cell without an
+    error, so the last record is scanned again the way csv.reader reads it.
+    """
+    if not _ends_inside_quotes("".join(last_lines), delimiter):
+        return
+    raise InputFileError(
+        path,
+        f"a quoted cell on row {raw_rows[-1].number} (line {first_line}) is never closed, "
+        'so the rest of the file would be read as one cell; add the missing closing quote (") '
+        "or export the file again",
+    )
+
+
+def _ends_inside_quotes(record: str, delimiter: str) -> bool:
+    """Tell whether a record ends inside a quoted cell.
+
+    As in csv.reader with strict=False, a quote opens a quoted cell only as the
+    first character of a cell, so the quote of 24" in an unquoted cell is text.
+    Inside a quoted cell, two quotes are one quote character and one quote closes it.
+    """
+    quoted = False
+    cell_start = True
+    position = 0
+    while position < len(record):
+        character = record[position]
+        if quoted and character == '"' and record[position + 1 : position + 2] == '"':
+            position += 2
+            continue
+        if character == '"' and (quoted or cell_start):
+            quoted = not quoted
+        cell_start = not quoted and character in (delimiter, "\r", "\n")
+        position += 1
+    return quoted
+
+
+_LINE_BREAK = "\ue000"  # stands for <br> until the cell's whitespace is collapsed
+
+
+class _HtmlTableParser(HTMLParser):
+    """Collect the cell texts of the first <table> of a web page, row by row.
+
+    Tables nested inside it are read as text of the cell that contains them. A
+    cell spanning several columns is followed by empty cells, so later cells
+    stay under their headers. NOTE: rowspan is not expanded.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._depth = 0  # how many tables are open; 1 inside the first table
+        self._done = False
+        self._cell: list[str] | None = None
+        self._span = 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._done:
+            return
+        if tag == "table":
+            self._depth += 1
+        elif self._depth == 1 and tag == "tr":
+            self._close_cell()
+            self.rows.append([])
+        elif self._depth == 1 and tag in ("td", "th") and self.rows:
+            self._close_cell()
+            self._cell = []
+            self._span = _colspan(attrs)
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(_LINE_BREAK)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._done or not self._depth:
+            return
+        if tag == "table":
+            self._depth -= 1
+            if not self._depth:
+                self._close_cell()
+                self._done = True
+        elif self._depth == 1 and tag in ("td", "th", "tr"):
+            self._close_cell()
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and not self._done:
+            self._cell.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._close_cell()  # a page cut off inside a cell still gives that cell
+
+    def _close_cell(self) -> None:
+        if self._cell is None:
+            return
+        # Line breaks and runs of spaces in HTML source are layout, not content;
+        # only <br> starts a new line in the cell.
+        lines = "".join(self._cell).split(_LINE_BREAK)
+        text = "\n".join(" ".join(line.split()) for line in lines).strip()
+        self.rows[-1].extend([text] + [""] * (self._span - 1))
+        self._cell = None
+
+
+def _colspan(attrs: list[tuple[str, str | None]]) -> int:
+    value = dict(attrs).get("colspan") or "1"
+    return min(int(value), MAX_COLUMNS) if value.isdigit() and int(value) > 0 else 1
+
+
+def _load_html(path: Path, text: str, reading: Reading, notes: list[str]) -> Table:
+    # Web portals often send an HTML table with an .xls name, which Excel opens as a sheet.
+    parser = _HtmlTableParser()
+    parser.feed(text)
+    parser.close()
+    if not parser.rows or all(is_blank(row) for row in parser.rows):
+        raise InputFileError(
+            path,
+            "is a web page or XML file without a table of shipments, not a CSV or XLSX file; "
+            "open it in Excel and save it as .xlsx or CSV",
+        )
+
+    notes[:0] = [f'read as the first table of a web page (HTML) in "{path.name}"']
+    raw_rows = [RawRow(number, tuple(row)) for number, row in enumerate(parser.rows, start=1)]
+    return build_table(path, raw_rows, None, notes, reading)

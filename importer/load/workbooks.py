@@ -1,0 +1,289 @@
+"""Read Excel and OpenDocument workbooks with calamine, choosing the sheet and filling merges."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from xml.etree import ElementTree
+
+import python_calamine
+
+from importer.errors import InputFileError
+from importer.load.cells import cell_text
+from importer.load.files import renamed_note, text_option_notes
+from importer.load.records import (
+    CONFIG_FILE,
+    MIN_HEADER_SCORE,
+    WORKBOOK_SUFFIXES,
+    Merge,
+    RawRow,
+    Reading,
+    Table,
+)
+from importer.load.table import best_header_score, build_table, is_blank
+from importer.load.table import used_width as _used_width  # _fill_merged has a local used_width
+
+# --- workbooks: choosing the sheet --------------------------------------------------
+
+
+SheetReader = Callable[[int], list[RawRow]]
+
+
+def _choose_sheet(
+    path: Path, names: Sequence[str], read_sheet: SheetReader, reading: Reading
+) -> tuple[str, list[RawRow], list[str]]:
+    """Return the name, rows and notes of the sheet to import.
+
+    A forced sheet is read as set. Otherwise the first sheet whose header
+    scores at least MIN_HEADER_SCORE wins, and failing that the first sheet
+    that is not blank. Sheets after the chosen one are not read.
+    """
+    if reading.options.sheet is not None:
+        index = _forced_sheet_index(path, names, reading.options.sheet)
+        return names[index], read_sheet(index), _sheet_notes(index, names, set())
+
+    empty: set[int] = set()
+    first_filled: tuple[int, list[RawRow]] | None = None
+    for index in range(len(names)):
+        rows = read_sheet(index)
+        if all(is_blank(row.cells) for row in rows):
+            empty.add(index)
+            continue
+        first_filled = first_filled or (index, rows)
+        if best_header_score(rows, reading.header_score) >= MIN_HEADER_SCORE:
+            return names[index], rows, _sheet_notes(index, names, empty)
+
+    if first_filled is None:
+        raise InputFileError(
+            path,
+            "the workbook contains no rows on any sheet; "
+            "export the shipments again with a header row and one row per shipment",
+        )
+    index, rows = first_filled
+    return names[index], rows, _sheet_notes(index, names, empty)
+
+
+def _forced_sheet_index(path: Path, names: Sequence[str], sheet: str | int) -> int:
+    if isinstance(sheet, int) and sheet <= len(names):
+        return sheet - 1
+    if isinstance(sheet, str):
+        requested = sheet.strip().casefold()
+        for index, name in enumerate(names):
+            if name.strip().casefold() == requested:
+                return index
+        # A settings file may give the position as text; a sheet named "2" wins above.
+        if requested.isdigit() and 1 <= int(requested) <= len(names):
+            return int(requested) - 1
+
+    label = f'"{sheet}"' if isinstance(sheet, str) else f"number {sheet}"
+    listed = _join([f'"{name}"' for name in names])
+    raise InputFileError(
+        path,
+        f"has no sheet {label}; its sheets are {listed}. Set --sheet (or sheet in "
+        f"{CONFIG_FILE}) to one of these names or to a position from 1 to {len(names)}",
+    )
+
+
+def _sheet_notes(chosen: int, names: Sequence[str], empty: set[int]) -> list[str]:
+    """Name the sheet read and the others, marking the ones known to be empty."""
+    others = [
+        f'"{name}"' + (" (empty)" if position in empty else "")
+        for position, name in enumerate(names)
+        if position != chosen
+    ]
+    if not others:
+        return []
+    return [f'sheet "{names[chosen]}" was read; the workbook also has {_join(others)}']
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _fill_merged(rows: list[RawRow], ranges: Iterable[Merge]) -> list[RawRow]:
+    """Copy the top-left value of each merged range into all its cells.
+
+    Exports merge an order ID over its item rows, and the file stores the
+    value only in the first cell of the range. Ranges are (first column, first
+    row, last column, last row), counted from 1, and are clipped to the rows read.
+    """
+    ranges = list(ranges)
+    if not ranges:
+        return rows
+
+    grid = [list(row.cells) for row in rows]
+    # A merge over whole rows would otherwise add thousands of empty columns.
+    used_width = max((_used_width(cells) for cells in grid), default=0)
+    for first_column, first_row, last_column, last_row in ranges:
+        if first_row > len(grid) or first_column > used_width:
+            continue
+        top = grid[first_row - 1]
+        value = top[first_column - 1] if first_column <= len(top) else ""
+        last_column = min(last_column, used_width)
+        for cells in grid[first_row - 1 : last_row]:
+            cells.extend([""] * (last_column - len(cells)))
+            cells[first_column - 1 : last_column] = [value] * (last_column - first_column + 1)
+    return [RawRow(row.number, tuple(cells)) for row, cells in zip(rows, grid, strict=True)]
+
+
+# --- workbooks: XLSX, XLSM, ODS and legacy XLS through calamine -------------------------
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) or type(error).__name__
+
+
+def xlsx_message(error: BaseException) -> str:
+    if isinstance(error, python_calamine.PasswordError):
+        return "is password-protected; remove the password in Excel and save it again as .xlsx"
+    return (
+        f"could not be read as an Excel workbook ({_describe(error)}); the file may be "
+        "damaged or cut short: export it again, or open it in Excel and save it again as .xlsx"
+    )
+
+
+def load_ole2(path: Path, reading: Reading) -> Table:
+    # Excel stores both legacy .xls files and password-protected .xlsx files
+    # in an OLE2 container, so the magic bytes alone cannot tell them apart.
+    suffix = path.suffix.lower()
+    notes = renamed_note(path, "a legacy Excel .xls workbook") if suffix != ".xls" else []
+    notes.extend(text_option_notes(reading.options))
+    return load_calamine(
+        path, reading, notes, lambda error: _ole2_message(suffix, error), ods=False
+    )
+
+
+def _ole2_message(suffix: str, error: BaseException) -> str:
+    reason = f" ({_describe(error)})"
+    if isinstance(error, python_calamine.PasswordError):
+        return "is password-protected; remove the password in Excel and save it again as .xlsx"
+    if suffix == ".xls":
+        return (
+            f"could not be read as a legacy Excel .xls workbook{reason}; "
+            "open it in Excel and save it as .xlsx or CSV"
+        )
+    if suffix in WORKBOOK_SUFFIXES:
+        return (
+            "is password-protected (or a damaged legacy .xls renamed); "
+            "remove the password in Excel or save it again as .xlsx"
+        )
+    return (
+        "is a legacy Excel .xls file or a password-protected workbook, which cannot be read"
+        f"{reason}; open it in Excel, remove any password and save it as .xlsx or CSV"
+    )
+
+
+def ods_message(error: BaseException) -> str:
+    return (
+        f"could not be read as an OpenDocument spreadsheet ({_describe(error)}); "
+        "open it in a spreadsheet program and save it again as .xlsx or CSV"
+    )
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_CELLS = (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell")
+# ElementTree raises ParseError (a SyntaxError) on bad XML, zipfile a KeyError
+# for a missing content.xml, and int() a ValueError for a bad span or repeat count.
+_ODS_ERRORS = (zipfile.BadZipFile, KeyError, SyntaxError, ValueError)
+
+
+def load_calamine(
+    path: Path,
+    reading: Reading,
+    notes: list[str],
+    failure: Callable[[BaseException], str],
+    *,
+    ods: bool,
+) -> Table:
+    """Read an Excel (.xlsx, .xlsm, .xls) or OpenDocument (.ods) workbook with calamine.
+
+    calamine, a reader written in Rust, reads a 100,000-row sheet many times
+    faster than openpyxl. `failure` turns a calamine error into the message
+    for the user.
+    """
+    try:
+        # Given a file object, calamine detects the format from the content; given a
+        # path, it goes by the file name, which may be wrong.
+        with path.open("rb") as stream, python_calamine.load_workbook(stream) as workbook:
+            # calamine reports merged ranges of .xlsx and .xls files but not of
+            # OpenDocument files, whose merges are read from their content.xml.
+            ods_merges = _ods_merges(path) if ods else None
+
+            # Chart sheets hold no cells; sheet positions count worksheets only.
+            positions = [
+                position
+                for position, sheet in enumerate(workbook.sheets_metadata)
+                if sheet.typ != python_calamine.SheetTypeEnum.ChartSheet
+            ]
+
+            def read_sheet(index: int) -> list[RawRow]:
+                sheet = workbook.get_sheet_by_index(positions[index])
+                if ods_merges is None:
+                    merges = _calamine_merges(sheet)
+                else:
+                    merges = ods_merges[index] if index < len(ods_merges) else []
+                return _fill_merged(_calamine_rows(sheet), merges)
+
+            names = [workbook.sheet_names[position] for position in positions]
+            name, raw_rows, sheet_notes = _choose_sheet(path, names, read_sheet, reading)
+    except (python_calamine.CalamineError, OSError, *_ODS_ERRORS) as error:
+        raise InputFileError(path, failure(error)) from error
+
+    notes.extend(sheet_notes)
+    return build_table(path, raw_rows, name, notes, reading)
+
+
+def _calamine_rows(sheet: python_calamine.CalamineSheet) -> list[RawRow]:
+    # skip_empty_area=False starts at cell A1, so positions are the sheet's row numbers.
+    values = sheet.to_python(skip_empty_area=False)
+    return [
+        RawRow(number, tuple(cell_text(value) for value in row))
+        for number, row in enumerate(values, start=1)
+    ]
+
+
+def _calamine_merges(sheet: python_calamine.CalamineSheet) -> list[Merge]:
+    # calamine gives ((first row, first column), (last row, last column)) counted from 0.
+    return [
+        (first[1] + 1, first[0] + 1, last[1] + 1, last[0] + 1)
+        for first, last in sheet.merged_cell_ranges or []
+    ]
+
+
+def _ods_merges(path: Path) -> list[list[Merge]]:
+    """Read the merged ranges of each sheet of an OpenDocument file, in sheet order.
+
+    A merged cell carries number-rows-spanned and number-columns-spanned. Rows
+    and cells repeated with number-rows-repeated and number-columns-repeated
+    count once per repeat, so positions match the sheet's.
+    """
+    sheets: list[list[Merge]] = []
+    row = column = 0
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            tag = element.tag
+            if event == "start" and tag == _ODS_TABLE + "table":
+                sheets.append([])
+                row = 0
+            elif event == "start" and tag == _ODS_TABLE + "table-row":
+                column = 0
+            elif event == "start" and tag in _ODS_CELLS and sheets:
+                sheets[-1].extend(_ods_span(element, row, column))
+            elif event == "end" and tag in _ODS_CELLS:
+                column += int(element.get(_ODS_TABLE + "number-columns-repeated", "1"))
+                element.clear()
+            elif event == "end" and tag == _ODS_TABLE + "table-row":
+                row += int(element.get(_ODS_TABLE + "number-rows-repeated", "1"))
+                element.clear()
+    return sheets
+
+
+def _ods_span(element: ElementTree.Element, row: int, column: int) -> list[Merge]:
+    rows = int(element.get(_ODS_TABLE + "number-rows-spanned", "1"))
+    columns = int(element.get(_ODS_TABLE + "number-columns-spanned", "1"))
+    if rows <= 1 and columns <= 1:
+        return []
+    return [(column + 1, row + 1, column + columns, row + rows)]
