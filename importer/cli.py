@@ -297,6 +297,8 @@ def print_summary(result: FileResult, out: TextIO) -> None:
         print("  no orders found: the file has no data rows with an order", file=out)
     else:
         print(f"  {_plural(len(result.orders), 'order')}: {', '.join(counts)}", file=out)
+    for note in result.notes[:_SHOWN_PROBLEMS]:
+        print(f"  note: {note}", file=out)
     emailed = sum(
         1
         for order in result.orders

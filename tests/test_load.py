@@ -1409,3 +1409,23 @@ def test_csv_closed_quotes_on_last_record_read(tmp_path: Path, ending: bytes) ->
     table = load_table(path)
 
     assert table.rows[-1].number == 3
+
+
+def test_semicolon_header_below_comma_title(tmp_path: Path) -> None:
+    """A title line with a comma above a semicolon header does not decide the delimiter."""
+    path = write_bytes(
+        tmp_path,
+        "export.csv",
+        b"Shipments export, December 1\n\nOrder ID;Tracking Number;Carrier\n"
+        b"6afb2607207fe629c6a23c3a;1Z999AA10123456784;UPS\n",
+    )
+    table = load_table(path, header_score=load_score())
+    assert table.headers == ("Order ID", "Tracking Number", "Carrier")
+    assert table.header_row == 3
+
+
+def test_delimiter_from_later_lines_without_scorer(tmp_path: Path) -> None:
+    """Without a header scorer, the line split into the most cells decides the delimiter."""
+    path = write_bytes(tmp_path, "export.csv", b"Shipments\na;b;c\n1;2;3\n")
+    table = load_table(path)
+    assert "semicolons" in " ".join(table.notes)

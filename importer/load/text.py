@@ -14,8 +14,10 @@ from importer.load.files import UTF16_BOMS, os_error_message, renamed_note
 from importer.load.records import (
     CONFIG_FILE,
     DELIMITERS,
+    HEADER_SEARCH_ROWS,
     MAX_COLUMNS,
     WORKBOOK_SUFFIXES,
+    HeaderScore,
     RawRow,
     Reading,
     Table,
@@ -56,7 +58,7 @@ def _load_csv(path: Path, text: str, reading: Reading, notes: list[str]) -> Tabl
     if reading.options.delimiter is not None:
         delimiter = reading.options.delimiter
     elif delimiter is None:
-        delimiter = _detect_delimiter(text)
+        delimiter = _detect_delimiter(text, reading.header_score)
     if delimiter != ",":
         notes.append(f"columns are separated by {_delimiter_name(delimiter)}")
 
@@ -136,22 +138,62 @@ def _read_separator_line(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def _detect_delimiter(text: str) -> str:
-    """Pick the candidate that splits the first non-blank line into the most cells.
+def _detect_delimiter(text: str, header_score: HeaderScore) -> str:
+    """Pick the delimiter that shows the file's header, or else splits lines into the most cells.
 
-    Characters inside double quotes do not count. Ties go to the earlier
-    candidate in DELIMITERS, so a one-column file is read with commas.
+    Title rows above the header ("Shipments export, Dec 1") must not decide,
+    so the first non-blank lines are all looked at: each candidate that
+    occurs there is tried, and the one under which some line scores best as
+    a header wins. Ties go to the candidate that splits a line into the most
+    cells, then to the earlier one in DELIMITERS, so a one-column file is
+    read with commas.
     """
+    sample = _sample_lines(text)
+    counts = {candidate: _most_cells(sample, candidate) for candidate in DELIMITERS}
+    candidates = [candidate for candidate in DELIMITERS if counts[candidate] > 0]
+    if not candidates:
+        return DELIMITERS[0]
+
+    def rank(candidate: str) -> tuple[int, int, int]:
+        position = -DELIMITERS.index(candidate)
+        return (_best_score(sample, candidate, header_score), counts[candidate], position)
+
+    return max(candidates, key=rank)
+
+
+def _sample_lines(text: str) -> list[str]:
     lines = io.StringIO(text, newline="")
-    header_line = next((line for line in lines if line.strip()), "")
-    counts = dict.fromkeys(DELIMITERS, 0)
-    quoted = False
-    for character in header_line:
-        if character == '"':
-            quoted = not quoted
-        elif not quoted and character in counts:
-            counts[character] += 1
-    return max(DELIMITERS, key=lambda candidate: counts[candidate])
+    sample = []
+    for line in lines:
+        if line.strip():
+            sample.append(line)
+        if len(sample) == HEADER_SEARCH_ROWS:
+            break
+    return sample
+
+
+def _most_cells(lines: Sequence[str], delimiter: str) -> int:
+    """Count the delimiter outside double quotes on each line and return the largest count."""
+    most = 0
+    for line in lines:
+        count = 0
+        quoted = False
+        for character in line:
+            if character == '"':
+                quoted = not quoted
+            elif not quoted and character == delimiter:
+                count += 1
+        most = max(most, count)
+    return most
+
+
+def _best_score(lines: Sequence[str], delimiter: str, header_score: HeaderScore) -> int:
+    try:
+        return max(
+            (header_score(cells) for cells in csv.reader(lines, delimiter=delimiter)), default=0
+        )
+    except csv.Error:
+        return 0
 
 
 class _LineRecorder:
