@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-# Floats at or above 2**53 no longer hold every integer exactly, so only smaller
-# integral values are written as plain digits.
-_EXACT_FLOAT_LIMIT = 2**53
+# Excel keeps 15 significant digits of a number: a 16-digit tracking number
+# typed into a number cell is stored with its last digit turned into 0. Digits
+# beyond the 15th cannot be trusted, so such values are written the way Excel
+# shows them, in scientific notation, and normalize reports the lost digits.
+_TRUSTED_DIGITS_LIMIT = 10**15
 
 
 def cell_text(value: object) -> str:
     """Convert a cell value from calamine to the text a spreadsheet shows.
 
     A tracking number stored as a number comes back as a float, so integral
-    floats below 2**53 are written as plain digits without ".0" or an exponent.
+    floats of up to 15 digits are written as plain digits without ".0".
     """
     if value is None:
         return ""
@@ -35,8 +37,10 @@ def cell_text(value: object) -> str:
 
 
 def _float_text(value: float) -> str:
-    if value.is_integer() and abs(value) < _EXACT_FLOAT_LIMIT:
+    if value.is_integer() and abs(value) < _TRUSTED_DIGITS_LIMIT:
         return str(int(value))
+    if value.is_integer():
+        return f"{value:.15G}"  # at most 15 significant digits, as Excel shows the number
     return str(value)
 
 
