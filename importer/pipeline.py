@@ -164,15 +164,8 @@ async def _process_order(
     client: HighLevelClient | None,
     mapping: ColumnMapping,
 ) -> OrderResult:
-    outcome = OrderResult(
-        order_id=order.order_id,
-        location_id=order.location_id,
-        status=OrderStatus.REJECTED,
-        rows=tuple(order.rows),
-        trackings=tuple(order.trackings),
-        items=tuple(order.items),
-        notify_customer=_notify(order, settings),
-    )
+    outcome = _result_for(order, OrderStatus.REJECTED)
+    outcome.notify_customer = _notify(order, settings)
     if order.has_errors:
         return _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
     if client is None:
@@ -309,18 +302,21 @@ def _why_not_sent(row_number: int, outcome: OrderResult, order_problems: list[Pr
     return Problem(message, (row_number,), severity=Severity.WARNING)
 
 
-def _not_sent(order: OrderGroup, *, dry_run: bool) -> OrderResult:
+def _result_for(order: OrderGroup, status: OrderStatus) -> OrderResult:
     return OrderResult(
         order_id=order.order_id,
         location_id=order.location_id,
-        status=OrderStatus.FAILED,
+        status=status,
         rows=tuple(order.rows),
         trackings=tuple(order.trackings),
         items=tuple(order.items),
-        message=(
-            "not checked: the run stopped before this order"
-            if dry_run
-            else "not sent: the run stopped before this order; run the file again to send it"
-        ),
-        finished_at=datetime.now(),
     )
+
+
+def _not_sent(order: OrderGroup, *, dry_run: bool) -> OrderResult:
+    message = (
+        "not checked: the run stopped before this order"
+        if dry_run
+        else "not sent: the run stopped before this order; run the file again to send it"
+    )
+    return _finished(_result_for(order, OrderStatus.FAILED), OrderStatus.FAILED, message=message)
