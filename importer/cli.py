@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="ghl-fulfill",
-        description="Import shipping exports (CSV, XLSX) into HighLevel as order fulfillments.",
+        description="Import shipping exports into HighLevel as order fulfillments.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -94,7 +94,13 @@ def _add_import_command(
         help="import shipping exports",
         description="Create a HighLevel fulfillment for every order in the files.",
     )
-    command.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="CSV or XLSX export")
+    command.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="export file: CSV, XLSX, XLSM, ODS or XLS",
+    )
     command.add_argument(
         "--dry-run", action="store_true", help="check everything and report, but send nothing"
     )
@@ -241,9 +247,15 @@ async def _import_all(
                 print(f"error: {result.stopped_reason}", file=sys.stderr)
                 return EXIT_ABORTED
             exit_code = max(exit_code, _exit_code_of(result))
+    except asyncio.CancelledError:
+        # SIGTERM arrived between files or while a file was being read,
+        # before any order of it was sent.
+        print("error: the import was stopped before it finished.", file=sys.stderr)
+        return EXIT_ABORTED
     finally:
         if client is not None:
-            await client.aclose()
+            with contextlib.suppress(asyncio.CancelledError):
+                await client.aclose()
     return exit_code
 
 
@@ -272,7 +284,18 @@ def _client(settings: Settings) -> HighLevelClient | None:
 def _exit_code_of(result: FileResult) -> int:
     if result.count(OrderStatus.REJECTED) or result.count(OrderStatus.FAILED):
         return EXIT_SOME_ORDERS_NOT_DONE
+    if _rows_without_order(result):
+        return EXIT_SOME_ORDERS_NOT_DONE
     return EXIT_OK
+
+
+def _rows_without_order(result: FileResult) -> list[int]:
+    """Rows rejected before they could join an order: their order ID is missing."""
+    return [
+        row.number
+        for row in result.rows
+        if not row.order_id and row.status == OrderStatus.REJECTED.value
+    ]
 
 
 def _notice(message: str) -> None:
@@ -313,6 +336,13 @@ def print_summary(result: FileResult, out: TextIO) -> None:
         print(
             f"  {order.status.value:<8} {order.order_id or '(no order ID)'}: {first_line}", file=out
         )
+    orphans = _rows_without_order(result)
+    if orphans:
+        numbers = ", ".join(str(number) for number in orphans[:_SHOWN_PROBLEMS])
+        hidden = len(orphans) - _SHOWN_PROBLEMS
+        more = f" and {hidden} more" if hidden > 0 else ""
+        label = "row" if len(orphans) == 1 else "rows"
+        print(f"  rejected {label} without an order ID: {numbers}{more}", file=out)
     if len(not_done) > _SHOWN_PROBLEMS:
         print(f"  ... and {len(not_done) - _SHOWN_PROBLEMS} more in the results workbook", file=out)
     print(f"  Results: {result.results_path}", file=out)

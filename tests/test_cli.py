@@ -245,3 +245,17 @@ def test_invalid_load_option_is_usage_error(option: list[str]) -> None:
     with pytest.raises(SystemExit) as raised:
         main(["import", str(MANUAL_SAMPLE), "--dry-run", *option])
     assert raised.value.code == 2
+
+
+def test_row_without_order_id_fails_run(tmp_path: Path) -> None:
+    """A row with a tracking number but no order ID is named on the console and exits 1."""
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "Order ID,Tracking Number\n"
+        "6afb2607207fe629c6a23c3a,1Z999AA10123456784\n"
+        ",1Z999AA10123456785\n",
+        encoding="utf-8",
+    )
+    completed = run_cli("import", str(export), "--dry-run", cwd=tmp_path)
+    assert completed.returncode == 1
+    assert "rejected row without an order ID: 3" in completed.stdout

@@ -405,7 +405,7 @@ def test_xlsx_all_sheets_empty_rejected(tmp_path: Path) -> None:
 
     error = load_error(path)
 
-    assert "contains no rows on any sheet" in str(error)
+    assert "contains no rows on any visible sheet" in str(error)
 
 
 def test_xlsx_truncated_zip_rejected(tmp_path: Path) -> None:
@@ -1429,3 +1429,55 @@ def test_delimiter_from_later_lines_without_scorer(tmp_path: Path) -> None:
     path = write_bytes(tmp_path, "export.csv", b"Shipments\na;b;c\n1;2;3\n")
     table = load_table(path)
     assert "semicolons" in " ".join(table.notes)
+
+
+def test_hidden_sheet_not_read(tmp_path: Path) -> None:
+    """A hidden sheet before the visible one is not imported, and a note says so."""
+    path = tmp_path / "orders.xlsx"
+    workbook = openpyxl.Workbook()
+    last_week = workbook.active
+    assert last_week is not None
+    last_week.title = "Last week"
+    last_week.append(["Order ID", "Tracking Number"])
+    last_week.append(["6afb2607207fe629c6a23c3a", "1Z999AA10123456784"])
+    last_week.sheet_state = "hidden"
+    today = workbook.create_sheet("Today")
+    today.append(["Order ID", "Tracking Number"])
+    today.append(["6afb2607207fe629c6a23c3b", "1Z999AA10123456785"])
+    workbook.save(path)
+
+    table = load_table(path, header_score=load_score())
+
+    assert table.sheet == "Today"
+    assert any("hidden, not read" in note for note in table.notes)
+
+
+def test_two_sheets_with_headers_rejected(tmp_path: Path) -> None:
+    """Two visible sheets with shipment columns stop the file until --sheet picks one."""
+    header = ["Order ID", "Tracking Number"]
+    path = write_workbook(
+        tmp_path,
+        "orders.xlsx",
+        {
+            "Nov": [header, ["6afb2607207fe629c6a23c3a", "1Z999AA10123456784"]],
+            "Dec": [header, ["6afb2607207fe629c6a23c3b", "1Z999AA10123456785"]],
+        },
+    )
+
+    error = load_error(path, header_score=load_score())
+
+    assert 'the sheets "Nov" and "Dec" have shipment columns' in str(error)
+    assert "--sheet" in str(error)
+
+
+def test_html_row_span_rejected(tmp_path: Path) -> None:
+    """An HTML table with a cell spanning rows is refused rather than read shifted."""
+    path = write_bytes(
+        tmp_path,
+        "portal.xls",
+        b"<html><body><table><tr><th>Order ID</th><th>Tracking Number</th></tr>"
+        b'<tr><td rowspan="2">6afb2607207fe629c6a23c3a</td><td>1Z999AA10123456784</td></tr>'
+        b"<tr><td>1Z999AA10123456785</td></tr></table></body></html>",
+    )
+    error = load_error(path, header_score=load_score())
+    assert "cells spanning several rows" in str(error)

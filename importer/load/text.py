@@ -291,7 +291,8 @@ class _HtmlTableParser(HTMLParser):
 
     Tables nested inside it are read as text of the cell that contains them. A
     cell spanning several columns is followed by empty cells, so later cells
-    stay under their headers. NOTE: rowspan is not expanded.
+    stay under their headers. Cells spanning several rows are not expanded;
+    `has_row_spans` tells the caller that the table has one.
     """
 
     def __init__(self) -> None:
@@ -301,6 +302,7 @@ class _HtmlTableParser(HTMLParser):
         self._done = False
         self._cell: list[str] | None = None
         self._span = 1
+        self.has_row_spans = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._done:
@@ -314,6 +316,7 @@ class _HtmlTableParser(HTMLParser):
             self._close_cell()
             self._cell = []
             self._span = _colspan(attrs)
+            self.has_row_spans |= (dict(attrs).get("rowspan") or "1").strip() not in ("", "1")
         elif tag == "br" and self._cell is not None:
             self._cell.append(_LINE_BREAK)
 
@@ -362,6 +365,15 @@ def _load_html(path: Path, text: str, reading: Reading, notes: list[str]) -> Tab
             path,
             "is a web page or XML file without a table of shipments, not a CSV or XLSX file; "
             "open it in Excel and save it as .xlsx or CSV",
+        )
+
+    if parser.has_row_spans:
+        # Expanding the spans by guess could put an order ID or tracking number
+        # under the wrong row, so the file is refused instead.
+        raise InputFileError(
+            path,
+            "is a web page (HTML) whose table has cells spanning several rows, which cannot be "
+            "read reliably; open it in Excel and save it as .xlsx, then import that file",
         )
 
     notes[:0] = [f'read as the first table of a web page (HTML) in "{path.name}"']

@@ -31,37 +31,55 @@ SheetReader = Callable[[int], list[RawRow]]
 
 
 def _choose_sheet(
-    path: Path, names: Sequence[str], read_sheet: SheetReader, reading: Reading
+    path: Path,
+    names: Sequence[str],
+    read_sheet: SheetReader,
+    reading: Reading,
+    hidden: frozenset[int] = frozenset(),
 ) -> tuple[str, list[RawRow], list[str]]:
     """Return the name, rows and notes of the sheet to import.
 
-    A forced sheet is read as set. Otherwise the first sheet whose header
-    scores at least MIN_HEADER_SCORE wins, and failing that the first sheet
-    that is not blank. Sheets after the chosen one are not read.
+    A forced sheet is read as set. Otherwise the one visible sheet whose
+    header scores at least MIN_HEADER_SCORE wins, and failing that the first
+    visible sheet that is not blank. When several visible sheets have such a
+    header, importing either could fulfill the wrong day's orders, so the
+    user must choose one with --sheet.
     """
     if reading.options.sheet is not None:
         index = _forced_sheet_index(path, names, reading.options.sheet)
-        return names[index], read_sheet(index), _sheet_notes(index, names, set())
+        return names[index], read_sheet(index), _sheet_notes(index, names, set(), hidden)
 
     empty: set[int] = set()
-    first_filled: tuple[int, list[RawRow]] | None = None
+    filled: list[tuple[int, list[RawRow]]] = []
+    with_header: list[tuple[int, list[RawRow]]] = []
     for index in range(len(names)):
+        if index in hidden:
+            continue
         rows = read_sheet(index)
         if all(is_blank(row.cells) for row in rows):
             empty.add(index)
             continue
-        first_filled = first_filled or (index, rows)
+        filled.append((index, rows))
         if best_header_score(rows, reading.header_score) >= MIN_HEADER_SCORE:
-            return names[index], rows, _sheet_notes(index, names, empty)
+            with_header.append((index, rows))
 
-    if first_filled is None:
+    if len(with_header) > 1:
+        sheets = _join([f'"{names[index]}"' for index, _ in with_header])
+        example = names[with_header[-1][0]]
         raise InputFileError(
             path,
-            "the workbook contains no rows on any sheet; "
+            f"the sheets {sheets} have shipment columns, so the import cannot tell which one "
+            f'to read; choose one with --sheet, for example --sheet "{example}"',
+        )
+    chosen = with_header or filled
+    if not chosen:
+        raise InputFileError(
+            path,
+            "the workbook contains no rows on any visible sheet; "
             "export the shipments again with a header row and one row per shipment",
         )
-    index, rows = first_filled
-    return names[index], rows, _sheet_notes(index, names, empty)
+    index, rows = chosen[0]
+    return names[index], rows, _sheet_notes(index, names, empty, hidden)
 
 
 def _forced_sheet_index(path: Path, names: Sequence[str], sheet: str | int) -> int:
@@ -85,10 +103,14 @@ def _forced_sheet_index(path: Path, names: Sequence[str], sheet: str | int) -> i
     )
 
 
-def _sheet_notes(chosen: int, names: Sequence[str], empty: set[int]) -> list[str]:
-    """Name the sheet read and the others, marking the ones known to be empty."""
+def _sheet_notes(
+    chosen: int, names: Sequence[str], empty: set[int], hidden: frozenset[int]
+) -> list[str]:
+    """Name the sheet read and the others, marking the ones known to be empty or hidden."""
     others = [
-        f'"{name}"' + (" (empty)" if position in empty else "")
+        f'"{name}"'
+        + (" (empty)" if position in empty else "")
+        + (" (hidden, not read)" if position in hidden else "")
         for position, name in enumerate(names)
         if position != chosen
     ]
@@ -228,7 +250,13 @@ def load_calamine(
                 return _fill_merged(_calamine_rows(sheet), merges)
 
             names = [workbook.sheet_names[position] for position in positions]
-            name, raw_rows, sheet_notes = _choose_sheet(path, names, read_sheet, reading)
+            hidden = frozenset(
+                index
+                for index, position in enumerate(positions)
+                if workbook.sheets_metadata[position].visible
+                != python_calamine.SheetVisibleEnum.Visible
+            )
+            name, raw_rows, sheet_notes = _choose_sheet(path, names, read_sheet, reading, hidden)
     except (python_calamine.CalamineError, OSError, *_ODS_ERRORS) as error:
         raise InputFileError(path, failure(error)) from error
 
