@@ -1481,3 +1481,32 @@ def test_html_row_span_rejected(tmp_path: Path) -> None:
     )
     error = load_error(path, header_score=load_score())
     assert "cells spanning several rows" in str(error)
+
+
+def test_formula_without_value_shown(tmp_path: Path) -> None:
+    """A formula saved without its value reads as the formula, not as an empty cell."""
+    path = write_workbook(
+        tmp_path,
+        "orders.xlsx",
+        {"Shipments": [["Order ID", "Qty"], ["6afb2607207fe629c6a23c3a", "=1+1"]]},
+    )
+    table = load_table(path)
+    assert table.rows[0].cells == ("6afb2607207fe629c6a23c3a", "=1+1")
+    assert any("formula without a saved value" in note for note in table.notes)
+
+
+def test_error_value_shown(tmp_path: Path) -> None:
+    """An error value such as #DIV/0! reads as that error, not as an empty cell."""
+    path = tmp_path / "orders.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Order ID", "Qty"])
+    sheet.append(["6afb2607207fe629c6a23c3a", None])
+    sheet["B2"].value = "#DIV/0!"
+    sheet["B2"].data_type = "e"
+    workbook.save(path)
+
+    table = load_table(path)
+
+    assert table.rows[0].cells == ("6afb2607207fe629c6a23c3a", "#DIV/0!")

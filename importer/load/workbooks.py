@@ -12,6 +12,7 @@ import python_calamine
 from importer.errors import InputFileError
 from importer.load.cells import cell_text
 from importer.load.files import renamed_note, text_option_notes
+from importer.load.formulas import mark_formula_cells
 from importer.load.records import (
     CONFIG_FILE,
     MIN_HEADER_SCORE,
@@ -257,6 +258,10 @@ def load_calamine(
                 != python_calamine.SheetVisibleEnum.Visible
             )
             name, raw_rows, sheet_notes = _choose_sheet(path, names, read_sheet, reading, hidden)
+        if not ods and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                raw_rows, formula_notes = mark_formula_cells(archive, name, raw_rows)
+            sheet_notes.extend(formula_notes)
     except (python_calamine.CalamineError, OSError, *_ODS_ERRORS) as error:
         raise InputFileError(path, failure(error)) from error
 

@@ -1,0 +1,113 @@
+"""Find XLSX cells whose formula has no saved value, or whose value is an error.
+
+calamine returns the value a workbook saved for each formula. A workbook
+written by a program that does not calculate (a script, some exports) saves
+no value, and calamine then returns an empty cell: a Qty of "=1+1" would read
+as empty and mean 1. Such cells, and error values like #DIV/0!, are shown as
+what they are, so that the row is rejected with the cell named.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections.abc import Sequence
+from xml.etree import ElementTree
+
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from importer.load.records import RawRow
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+Cell = tuple[int, int]  # (row, column), counted from 1
+
+
+def mark_formula_cells(
+    archive: zipfile.ZipFile, sheet_name: str, rows: Sequence[RawRow]
+) -> tuple[list[RawRow], list[str]]:
+    """Replace the text of formula cells without a value, and of error cells; return notes."""
+    member = _sheet_member(archive, sheet_name)
+    if member is None:
+        return list(rows), []
+    data = archive.read(member)
+    # Most exports hold no formula at all; a byte search keeps them off the XML parser.
+    if b"<f" not in data and b'"e"' not in data:
+        return list(rows), []
+
+    cells = _formula_cells(data)
+    if not cells:
+        return list(rows), []
+    return _replace(rows, cells), [_note(len(cells))]
+
+
+def _formula_cells(data: bytes) -> dict[Cell, str]:
+    cells: dict[Cell, str] = {}
+    for _, element in ElementTree.iterparse(io.BytesIO(data)):
+        if element.tag != _MAIN + "c":
+            continue
+        text = _damaged_text(element)
+        if text is not None:
+            column_letters, row = coordinate_from_string(element.get("r", ""))
+            cells[(row, column_index_from_string(column_letters))] = text
+        element.clear()
+    return cells
+
+
+def _damaged_text(cell: ElementTree.Element) -> str | None:
+    value = cell.find(_MAIN + "v")
+    formula = cell.find(_MAIN + "f")
+    if cell.get("t") == "e":
+        return value.text if value is not None and value.text else "#ERROR"
+    if formula is not None and (value is None or value.text is None):
+        return f"={formula.text}" if formula.text else "=(a formula without a saved value)"
+    return None
+
+
+def _replace(rows: Sequence[RawRow], cells: dict[Cell, str]) -> list[RawRow]:
+    replaced = []
+    for row in rows:
+        columns = {column: text for (number, column), text in cells.items() if number == row.number}
+        if not columns:
+            replaced.append(row)
+            continue
+        width = max(len(row.cells), max(columns))
+        values = list(row.cells) + [""] * (width - len(row.cells))
+        for column, text in columns.items():
+            values[column - 1] = text
+        replaced.append(RawRow(row.number, tuple(values)))
+    return replaced
+
+
+def _note(count: int) -> str:
+    cells = "1 cell holds" if count == 1 else f"{count} cells hold"
+    return (
+        f"{cells} a formula without a saved value or an error value; open the file in Excel "
+        "and save it again so that the values are stored"
+    )
+
+
+def _sheet_member(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    """Find the ZIP member of a sheet through xl/workbook.xml and its relationships."""
+    try:
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+
+    targets = {
+        relation.get("Id"): relation.get("Target", "")
+        for relation in relations.iter(_PACKAGE_RELATIONSHIPS + "Relationship")
+    }
+    for sheet in workbook.iter(_MAIN + "sheet"):
+        if sheet.get("name") == sheet_name:
+            target = targets.get(sheet.get(_RELATIONSHIPS + "id"), "")
+            if not target:
+                return None
+            if target.startswith("/"):
+                return target.lstrip("/")
+            return posixpath.normpath(posixpath.join("xl", target))
+    return None
