@@ -78,7 +78,7 @@ async def import_file(
     require_location = not (settings.dry_run and not settings.location_id)
     for order in grouping.orders:
         order.problems.extend(check_order(order, mapping, require_location=require_location))
-    _announce(notice, job.path, grouping.orders, settings, client)
+    result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
 
     outcomes: dict[str, OrderResult] = {}
     try:
@@ -104,7 +104,6 @@ def _describe_input(
     result.template = mapping.template.name
     result.template_score = mapping.score
     result.location_id = settings.location_id
-    result.notify_setting = settings.notify_description
     result.notes.extend(table.notes)
     result.notes.extend(mapping.notes)
 
@@ -115,12 +114,13 @@ def _announce(
     orders: list[OrderGroup],
     settings: Settings,
     client: HighLevelClient | None,
-) -> None:
-    """State before anything is sent whether customers will get an email."""
+) -> str:
+    """State before anything is sent whether customers will get an email; return the setting."""
     own_choice = sum(1 for order in orders if order.notify_customer is not None)
-    line = f"{path}: {_plural(len(orders), 'order')}; {settings.notify_description}"
+    setting = settings.notify_description
     if own_choice:
-        line += f", except {_plural(own_choice, 'order')} whose rows set it themselves"
+        setting += f", except {_plural(own_choice, 'order')} whose rows set it themselves"
+    line = f"{path}: {_plural(len(orders), 'order')}; {setting}"
     if settings.notify_source == DEFAULT_SOURCE:
         line += "; turn them on with --notify-customer"
     notice(line + ".")
@@ -131,6 +131,7 @@ def _announce(
         )
     elif settings.dry_run:
         notice(f"Dry run: nothing will be sent; orders are checked against {settings.api_name}.")
+    return setting
 
 
 async def _process_orders(

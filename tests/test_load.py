@@ -1510,3 +1510,26 @@ def test_error_value_shown(tmp_path: Path) -> None:
     table = load_table(path)
 
     assert table.rows[0].cells == ("6afb2607207fe629c6a23c3a", "#DIV/0!")
+
+
+def test_cut_off_last_line_rejected(tmp_path: Path) -> None:
+    """A short last line without a line break is an export cut off part way."""
+    path = write_bytes(
+        tmp_path,
+        "export.csv",
+        b"Order ID,Tracking Number,Carrier\n6afb2607207fe629c6a23c3a,1Z999AA10123456784,UPS\n"
+        b"6afb2607207fe629c6a23c3b,92055924",
+    )
+    error = load_error(path)
+    assert "the export looks cut off" in str(error)
+
+
+def test_last_line_without_break_accepted(tmp_path: Path) -> None:
+    """A complete last line without a line break is read as usual."""
+    path = write_bytes(
+        tmp_path,
+        "export.csv",
+        b"Order ID,Tracking Number\n6afb2607207fe629c6a23c3a,1Z999AA10123456784",
+    )
+    table = load_table(path)
+    assert table.rows[0].cells == ("6afb2607207fe629c6a23c3a", "1Z999AA10123456784")

@@ -63,7 +63,27 @@ def _load_csv(path: Path, text: str, reading: Reading, notes: list[str]) -> Tabl
         notes.append(f"columns are separated by {_delimiter_name(delimiter)}")
 
     raw_rows = _parse_csv(path, text, delimiter, first_line)
+    _check_cut_off(path, text, raw_rows)
     return build_table(path, raw_rows, None, notes, reading)
+
+
+def _check_cut_off(path: Path, text: str, raw_rows: Sequence[RawRow]) -> None:
+    """Reject a file whose last line is shorter than the others and has no line break.
+
+    CSV writers end every line with a line break and write every delimiter, so
+    a short last line without one means the export stopped part way, and its
+    cut-off cells must not be sent.
+    """
+    if len(raw_rows) < 2 or text.endswith(("\n", "\r")):
+        return
+    last, before = raw_rows[-1], raw_rows[-2]
+    if len(last.cells) < len(before.cells):
+        raise InputFileError(
+            path,
+            f"the last row (row {last.number}) has {len(last.cells)} of "
+            f"{len(before.cells)} cells and the file ends in the middle of a line, so "
+            "the export looks cut off; export the file again",
+        )
 
 
 def _delimiter_name(delimiter: str) -> str:
