@@ -18,6 +18,7 @@ from importer.records import Problem, Severity
 
 ORDER_ID = re.compile(r"^[0-9a-f]{24}$")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_TEXT_FORMULA = re.compile(r'="([^"]*)"')
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _FLOAT_SUFFIX = re.compile(r"^(\d+)\.0+$")
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
@@ -152,6 +153,12 @@ def _read_id_text(reader: _RowReader, field_name: str) -> str:
     value = reader.text(field_name)
     if value.startswith(_TEXT_MARK) and not _is_wrapped(value):
         value = value[1:]
+
+    # Exports write ="0012345" so that Excel keeps the leading zeros; a file
+    # saved as CSV without Excel keeps the formula text itself.
+    formula = _TEXT_FORMULA.fullmatch(value)
+    if formula:
+        value = formula.group(1)
 
     unquoted, removed = _strip_quote_marks(value)
     if removed and unquoted:

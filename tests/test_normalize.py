@@ -545,3 +545,10 @@ def test_lost_zeros_wrong_check_digit_not_reported() -> None:
     """A short number that no padding makes valid is not reported as having lost zeros."""
     row = normalize_one({"Tracking Number": "73938000549292", "Carrier": "Canada Post"})
     assert row.problems == []
+
+
+def test_excel_text_formula_unwrapped() -> None:
+    """The ="…" form exports use to keep leading zeros reads as the text inside."""
+    row = normalize_one({"Tracking Number": '="796799488569"', "Carrier": "FedEx"})
+    assert row.tracking_number == "796799488569"
+    assert not row.has_errors
