@@ -1533,3 +1533,17 @@ def test_last_line_without_break_accepted(tmp_path: Path) -> None:
     )
     table = load_table(path)
     assert table.rows[0].cells == ("6afb2607207fe629c6a23c3a", "1Z999AA10123456784")
+
+
+def test_legend_row_loses_to_fuller_header(tmp_path: Path) -> None:
+    """A legend naming the fields above the real header does not become the header."""
+    path = write_bytes(
+        tmp_path,
+        "export.csv",
+        b"Order ID,Tracking Number,Carrier,SKU,Qty\n"
+        b"Order - Number,Ship To - Name,Shipment - Carrier,Shipment - Tracking Number,"
+        b"Item - SKU,Item - Qty\n"
+        b"6afb2607207fe629c6a23c3a,Dana,UPS,1Z999AA10123456784,TEE,1\n",
+    )
+    table = load_table(path, header_score=load_score())
+    assert table.header_row == 2

@@ -110,7 +110,15 @@ def _header_position(path: Path, raw_rows: Sequence[RawRow], reading: Reading) -
         # Nothing looks like a header, so the first row is taken and column mapping
         # reports which columns it misses.
         return candidates[0]
-    return candidates[scores.index(best)]
+
+    # A legend row above the table may name as many fields as the header does;
+    # the header names every column, so among equal scores the fullest row wins.
+    tied = [position for position, score in zip(candidates, scores, strict=True) if score == best]
+    return max(tied, key=lambda position: (_filled_cells(raw_rows[position]), -position))
+
+
+def _filled_cells(row: RawRow) -> int:
+    return sum(1 for cell in row.cells if cell.strip())
 
 
 def _header_candidates(raw_rows: Sequence[RawRow]) -> list[int]:
