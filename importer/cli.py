@@ -58,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Stopped. Run the same command again to finish the work.", file=sys.stderr)
         return EXIT_ABORTED
+    except BrokenPipeError:
+        # The program reading the output (such as head) has exited. Later writes
+        # would fail again, so they go nowhere; the results workbook is written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ABORTED
     except Exception as error:
         # An unexpected exception is a bug: one line here, the details with --verbose.
         logger.debug("unexpected failure", exc_info=True)

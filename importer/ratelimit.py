@@ -2,7 +2,7 @@
 
 HighLevel counts a request when it arrives, which is some time after we send
 it. A request therefore occupies a slot from the moment it is sent until one
-interval after its answer came back: that is never earlier than the server's
+interval after its response came back, which is never earlier than the server's
 own count, so the limiter cannot overrun the server's window.
 """
 
@@ -47,11 +47,11 @@ class SlidingWindowLimiter:
                 await asyncio.sleep(delay)
 
     def release(self, slot: list[float]) -> None:
-        """Mark a request as answered: its slot frees one interval from now."""
+        """Mark a request's response as received: its slot frees one interval from now."""
         slot[0] = self._clock()
 
     def pause(self, seconds: float) -> None:
-        """Hold every request back, after the server answered 429."""
+        """Hold every request back after the server responded with 429."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
     def _delay(self) -> float:
@@ -65,6 +65,6 @@ class SlidingWindowLimiter:
 
         earliest_free = min(slot[0] for slot in self._slots) + self.interval_seconds
         if earliest_free == _IN_FLIGHT:
-            # Every slot is waiting for an answer; look again shortly.
+            # Every slot is waiting for a response, so look again shortly.
             return 0.01
         return earliest_free - now

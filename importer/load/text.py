@@ -311,8 +311,8 @@ class _HtmlTableParser(HTMLParser):
 
     Tables nested inside it are read as text of the cell that contains them. A
     cell spanning several columns is followed by empty cells, so later cells
-    stay under their headers. Cells spanning several rows are not expanded;
-    `has_row_spans` tells the caller that the table has one.
+    stay under their headers. Cells spanning several rows are not expanded, and
+    `has_row_spans` records that the table has one.
     """
 
     def __init__(self) -> None:
