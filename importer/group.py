@@ -17,7 +17,7 @@ from importer.normalize import ShipmentRow
 from importer.records import Item, Problem, Severity, Tracking
 
 
-@dataclass
+@dataclass(slots=True)
 class OrderGroup:
     """The rows of one order, merged into trackings and items."""
 

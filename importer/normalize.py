@@ -50,7 +50,7 @@ MAX_LOCATION_ID = 64
 MAX_SHOWN = 40
 
 
-@dataclass
+@dataclass(slots=True)
 class ShipmentRow:
     """One input row with its values cleaned and its problems listed."""
 

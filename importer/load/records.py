@@ -26,7 +26,7 @@ REPEATED_HEADER = "repeats the header row"
 TOTALS_ROW = "totals row"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRow:
     """One row of the input file with its cells as text."""
 
@@ -67,7 +67,7 @@ class LoadOptions:
     max_file_bytes: int = 200 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawRow:
     number: int
     cells: tuple[str, ...]
