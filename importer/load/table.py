@@ -111,8 +111,8 @@ def _header_position(path: Path, raw_rows: Sequence[RawRow], reading: Reading) -
         # reports which columns it misses.
         return candidates[0]
 
-    # A legend row above the table may name as many fields as the header does;
-    # the header names every column, so among equal scores the fullest row wins.
+    # A legend row above the table may name as many fields as the header does.
+    # The header names every column, so among equal scores the fullest row wins.
     tied = [position for position, score in zip(candidates, scores, strict=True) if score == best]
     return max(tied, key=lambda position: (_filled_cells(raw_rows[position]), -position))
 
