@@ -28,7 +28,7 @@ from importer.client import HighLevelClient
 from importer.config import SANDBOX_SOURCE, Settings, load_settings, require_credentials
 from importer.errors import ConfigError, ImporterError, InputFileError, UsageError
 from importer.mapping import Template, load_templates
-from importer.pipeline import FileJob, import_file
+from importer.pipeline import FileJob, import_file, plural
 from importer.records import FileResult, OrderStatus
 from importer.sandbox import Sandbox, SandboxSeed, SeedError, load_seed
 
@@ -307,10 +307,6 @@ def _notice(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def print_summary(result: FileResult, out: TextIO) -> None:
     """Print what happened to a file: counts per status and the first problems."""
     print(
@@ -324,7 +320,7 @@ def print_summary(result: FileResult, out: TextIO) -> None:
     if not result.orders:
         print("  no orders found: the file has no data rows with an order", file=out)
     else:
-        print(f"  {_plural(len(result.orders), 'order')}: {', '.join(counts)}", file=out)
+        print(f"  {plural(len(result.orders), 'order')}: {', '.join(counts)}", file=out)
     for note in result.notes[:_SHOWN_PROBLEMS]:
         print(f"  note: {note}", file=out)
     emailed = sum(
@@ -333,7 +329,7 @@ def print_summary(result: FileResult, out: TextIO) -> None:
         if order.status is OrderStatus.CREATED and order.notify_customer
     )
     if emailed:
-        print(f"  {_plural(emailed, 'customer')} emailed by HighLevel", file=out)
+        print(f"  {plural(emailed, 'customer')} emailed by HighLevel", file=out)
 
     not_done = [o for o in result.orders if o.status in (OrderStatus.REJECTED, OrderStatus.FAILED)]
     for order in not_done[:_SHOWN_PROBLEMS]:
@@ -354,8 +350,8 @@ def print_summary(result: FileResult, out: TextIO) -> None:
 
 
 @contextlib.contextmanager
-def _sandbox_if_asked(wanted: bool, settings: Settings) -> Iterator[Settings]:
-    if not wanted:
+def _sandbox_if_asked(use_sandbox: bool, settings: Settings) -> Iterator[Settings]:
+    if not use_sandbox:
         yield settings
         return
 

@@ -59,7 +59,7 @@ class ReportError(ImporterError):
 
 
 class RunAbortedError(ImporterError):
-    """The run stopped part way; results so far are written and nothing is lost."""
+    """The run stopped part way; the results so far are written, and a rerun finishes the work."""
 
     exit_code = 3
 

@@ -119,8 +119,8 @@ def _announce(
     own_choice = sum(1 for order in orders if order.notify_customer is not None)
     setting = settings.notify_description
     if own_choice:
-        setting += f", except {_plural(own_choice, 'order')} whose rows set it themselves"
-    line = f"{path}: {_plural(len(orders), 'order')}; {setting}"
+        setting += f", except {plural(own_choice, 'order')} whose rows set it themselves"
+    line = f"{path}: {plural(len(orders), 'order')}; {setting}"
     if settings.notify_source == DEFAULT_SOURCE:
         line += "; turn them on with --notify-customer"
     notice(line + ".")
@@ -199,7 +199,8 @@ async def _process_order(
     return _finished(outcome, submission.status, message=submission.message)
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """Write a count with its noun, adding "s" unless the count is 1."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 

@@ -57,7 +57,7 @@ class Item:
 
 @dataclass
 class OrderResult:
-    """What happened to one order: the Orders sheet has one row per result."""
+    """The outcome of one order, shown as one row of the Orders sheet."""
 
     order_id: str
     location_id: str

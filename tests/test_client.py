@@ -82,7 +82,7 @@ def test_create_not_retried_after_server_error() -> None:
 
 
 def test_create_without_answer_raises() -> None:
-    """A create that gets no answer is reported as a transport failure."""
+    """A create that gets no response raises a transport failure."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("timed out", request=request)

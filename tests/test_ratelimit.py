@@ -32,7 +32,7 @@ def test_limit_not_exceeded_within_interval() -> None:
 
 
 def test_in_flight_requests_hold_their_slot() -> None:
-    """A request without an answer keeps its slot, however long it takes."""
+    """A request without a response keeps its slot, however long it takes."""
     clock = FakeClock()
 
     async def scenario() -> bool:
@@ -49,7 +49,7 @@ def test_in_flight_requests_hold_their_slot() -> None:
 
 
 def test_slot_frees_one_interval_after_answer() -> None:
-    """A slot counts from the answer, not from the send, so it frees one interval after it."""
+    """A slot counts from the response, not from the send, so it frees one interval later."""
     clock = FakeClock()
 
     async def scenario() -> tuple[bool, bool]:
@@ -69,7 +69,7 @@ def test_slot_frees_one_interval_after_answer() -> None:
 
 
 def test_pause_holds_requests() -> None:
-    """After a 429 the limiter holds every request for the time asked."""
+    """After a 429 the limiter delays every request for the time requested."""
     clock = FakeClock()
     limiter = SlidingWindowLimiter(max_requests=10, interval_seconds=1.0, clock=clock)
     limiter.pause(3.0)

@@ -1,8 +1,8 @@
-"""Submission against the real sandbox, with answers lost on the way back.
+"""Submission against the real sandbox, with responses lost on the way back.
 
-The faults are made by a transport that wraps the real HTTP transport: it
-lets a request reach the sandbox (or not) and then drops or replaces the
-answer, which is what a timeout or a proxy's 503 looks like to the client.
+A transport that wraps the real HTTP transport makes the faults. It lets a
+request reach the sandbox (or not) and then drops or replaces the response,
+which is what a timeout or a proxy's 503 looks like to the client.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_created_with_fulfillment_id(sandbox: Sandbox) -> None:
 
 
 def test_lost_answer_not_sent_twice(sandbox: Sandbox) -> None:
-    """A create whose answer was lost after it was stored is confirmed, not resent."""
+    """A create whose response was lost after it was stored is confirmed, not resent."""
     submission = submit(sandbox, LosingTransport(failures=1, reach_server=True))
     assert submission.status is OrderStatus.CREATED
     assert len(sandbox.fulfillment_log()) == 1
