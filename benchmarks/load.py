@@ -108,32 +108,43 @@ def read_with_pandas(path: Path) -> int:
     return len(frame)
 
 
+def read_with_pandas_python_strings(path: Path) -> int:
+    """Read as pandas does when pyarrow is not installed: strings stored as Python objects.
+
+    With pyarrow installed (ghl-fulfill needs it), dtype=str makes pandas
+    store strings in pyarrow arrays, which is slower to read. This baseline
+    is the faster pandas of the two, so the ratio to it is the stricter one.
+    """
+    import numpy
+    import pandas
+
+    dtype = pandas.StringDtype("python", na_value=numpy.nan)
+    if path.suffix == ".xlsx":
+        frame = pandas.read_excel(path, dtype=dtype, engine="openpyxl")
+    else:
+        frame = pandas.read_csv(path, dtype=dtype)
+    return len(frame)
+
+
 def build_requests(path: Path) -> int:
-    """Take the file through every stage before the network; return the request count."""
-    from importer.group import group_rows
+    """Take the file through every stage before the network; return the valid order count."""
     from importer.load import load_table
     from importer.mapping import header_score, load_templates, match_template
-    from importer.normalize import normalize_row
-    from importer.validate import CreateFulfillment, build_request, check_order
+    from importer.pipeline import plan_orders
+    from importer.validate import count_valid
 
     templates = load_templates()
     table = load_table(path, header_score=lambda cells: header_score(cells, templates))
     mapping = match_template(table, templates)
-    rows = [normalize_row(row, mapping) for row in table.rows]
-    grouping = group_rows(rows, mapping=mapping, default_location=LOCATION)
-
-    requests = 0
-    for order in grouping.orders:
-        order.problems.extend(check_order(order, mapping))
-        if order.has_errors:
-            continue
-        request = build_request(order, order.items, notify_customer=False)
-        if isinstance(request, CreateFulfillment):
-            requests += 1
-    return requests
+    _, grouping = plan_orders(table, mapping, default_location=LOCATION, require_location=True)
+    return count_valid(grouping.orders)
 
 
-MEASURED = {"pandas": read_with_pandas, "ghl-fulfill": build_requests}
+MEASURED = {
+    "pandas": read_with_pandas,
+    "pandas-python-strings": read_with_pandas_python_strings,
+    "ghl-fulfill": build_requests,
+}
 
 
 def import_libraries() -> None:
@@ -167,22 +178,25 @@ def measure(kind: str, path: Path) -> dict[str, float]:
 
 
 def compare(label: str, path: Path, rows: int, ratio_goal: float, memory_goal_mb: float) -> None:
-    baseline = measure("pandas", path)
+    baselines = {
+        "pandas dtype=str": measure("pandas", path),
+        "pandas, Python strings": measure("pandas-python-strings", path),
+    }
     ours = measure("ghl-fulfill", path)
-    ratio = ours["seconds"] / baseline["seconds"]
-    memory_ok = ours["peak_mb"] <= memory_goal_mb
 
     print(f"\n{label}: {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
-    for name, figures in (("pandas alone", baseline), ("ghl-fulfill", ours)):
+    for name, figures in (*baselines.items(), ("ghl-fulfill", ours)):
         print(
-            f"  {name:<13} {figures['seconds']:8.2f} s  {rows / figures['seconds']:>10,.0f} rows/s"
-            f"  peak {figures['peak_mb']:,.0f} MB"
+            f"  {name:<23} {figures['seconds']:8.2f} s"
+            f"  {rows / figures['seconds']:>10,.0f} rows/s  peak {figures['peak_mb']:,.0f} MB"
         )
-    print(f"  requests built: {int(ours['count']):,}")
-    verdict = "met" if ratio <= ratio_goal else "NOT met"
-    print(f"  time ratio ghl-fulfill / pandas: {ratio:.2f} (goal at most {ratio_goal}: {verdict})")
+    print(f"  valid orders: {int(ours['count']):,}")
+    for name, figures in baselines.items():
+        ratio = ours["seconds"] / figures["seconds"]
+        verdict = "met" if ratio <= ratio_goal else "NOT met"
+        print(f"  ratio to {name}: {ratio:.2f} (goal at most {ratio_goal}: {verdict})")
     if memory_goal_mb < float("inf"):
-        verdict = "met" if memory_ok else "NOT met"
+        verdict = "met" if ours["peak_mb"] <= memory_goal_mb else "NOT met"
         print(f"  peak memory goal under {memory_goal_mb:,.0f} MB: {verdict}")
 
 

@@ -55,7 +55,11 @@ CARRIERS: tuple[Carrier, ...] = (
     Carrier("Australia Post", ("australia post", "auspost"), ""),
 )
 
-_UPS_NUMBER = re.compile(r"^1Z[0-9A-Z]{16}$")
+# Tracking-number formats that name their carrier, as (pattern of the upper-case
+# number, carrier name). The patterns use only syntax that both Python's re and
+# RE2 (pyarrow's regular expressions) read alike.
+NUMBER_PATTERNS: tuple[tuple[str, str], ...] = (("^1Z[0-9A-Z]{16}$", "UPS"),)
+_NUMBER_PATTERNS = tuple((re.compile(pattern), name) for pattern, name in NUMBER_PATTERNS)
 
 
 def _clean(text: str) -> str:
@@ -89,8 +93,10 @@ def detect_carrier(tracking_number: str) -> Carrier | None:
     of FedEx, USPS and DHL overlap, and a wrong guess would send the customer
     to the wrong tracking page.
     """
-    if _UPS_NUMBER.match(tracking_number.upper()):
-        return find_carrier("UPS")
+    upper = tracking_number.upper()
+    for pattern, name in _NUMBER_PATTERNS:
+        if pattern.match(upper):
+            return find_carrier(name)
     return None
 
 
@@ -323,6 +329,15 @@ def _format_checks(number_format: NumberFormat, number: str) -> list[bool]:
         if match:
             results.append(number_format.check_rule(match["serial"]) == int(match["check"]))
     return results
+
+
+def shortened_lengths(carrier_name: str) -> frozenset[int]:
+    """Return the lengths a number of the carrier has once it lost 1 to MAX_LOST_ZEROS zeros.
+
+    guess_lost_zeros returns None for every number of another length.
+    """
+    lengths = {length for fmt in number_formats(carrier_name) for length in fmt.lengths}
+    return frozenset(length - lost for length in lengths for lost in range(1, MAX_LOST_ZEROS + 1))
 
 
 def guess_lost_zeros(carrier_name: str, number: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,10 +20,10 @@ from tqdm import tqdm
 from importer.client import HighLevelClient
 from importer.config import DEFAULT_SOURCE, Settings
 from importer.errors import RunAbortedError
-from importer.group import OrderGroup, group_rows
+from importer.group import Grouping, OrderGroup, group_shipments
 from importer.load import IgnoredRow, SourceRow, Table, load_table
 from importer.mapping import ColumnMapping, Template, header_score, match_template
-from importer.normalize import ShipmentRow, normalize_row
+from importer.normalize import ShipmentRow, Shipments, normalize_table
 from importer.records import (
     FileResult,
     OrderResult,
@@ -35,11 +35,16 @@ from importer.records import (
 from importer.report import default_results_path, write_results
 from importer.resolve import resolve_order
 from importer.submit import submit_order
-from importer.validate import build_request, check_order
+from importer.validate import build_request, check_orders
 
 logger = logging.getLogger(__name__)
 
 Notice = Callable[[str], None]
+
+# Tables with fewer rows are normalized and grouped one row at a time. Working
+# a column at a time pays off only for larger files, and its first use costs
+# about a second (pyarrow then loads pandas).
+COLUMNAR_MIN_ROWS = 1000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,11 +78,13 @@ async def import_file(
     mapping = match_template(table, templates, forced=settings.template)
     _describe_input(result, table, mapping, settings)
 
-    rows = [normalize_row(row, mapping) for row in table.rows]
-    grouping = group_rows(rows, mapping=mapping, default_location=settings.location_id)
     require_location = not (settings.dry_run and not settings.location_id)
-    for order in grouping.orders:
-        order.problems.extend(check_order(order, mapping, require_location=require_location))
+    shipments, grouping = plan_orders(
+        table,
+        mapping,
+        default_location=settings.location_id,
+        require_location=require_location,
+    )
     result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
 
     outcomes: dict[str, OrderResult] = {}
@@ -89,11 +96,24 @@ async def import_file(
         # Ctrl-C cancels the run; the results so far are still written below.
         result.stopped_reason = "the import was interrupted"
     finally:
-        _finish(result, table, rows, grouping.orders, grouping.rows_without_order, outcomes)
+        _finish(result, table, shipments, grouping.orders, grouping.rows_without_order, outcomes)
         result.results_path = write_results(
             result, job.results_path or default_results_path(job.path)
         )
     return result
+
+
+def plan_orders(
+    table: Table, mapping: ColumnMapping, *, default_location: str, require_location: bool
+) -> tuple[Shipments, Grouping]:
+    """Normalize, group and check the rows of a table: everything before the network."""
+    columnar = len(table.rows) >= COLUMNAR_MIN_ROWS
+    shipments = normalize_table(table, mapping, columnar=columnar)
+    grouping = group_shipments(
+        shipments, mapping=mapping, default_location=default_location, columnar=columnar
+    )
+    check_orders(grouping.orders, mapping, require_location=require_location)
+    return shipments, grouping
 
 
 def _describe_input(
@@ -111,7 +131,7 @@ def _describe_input(
 def _announce(
     notice: Notice,
     path: Path,
-    orders: list[OrderGroup],
+    orders: Sequence[OrderGroup],
     settings: Settings,
     client: HighLevelClient | None,
 ) -> str:
@@ -135,7 +155,7 @@ def _announce(
 
 
 async def _process_orders(
-    orders: list[OrderGroup],
+    orders: Sequence[OrderGroup],
     outcomes: dict[str, OrderResult],
     settings: Settings,
     client: HighLevelClient | None,
@@ -241,8 +261,8 @@ def _describe_problem(problem: Problem) -> str:
 def _finish(
     result: FileResult,
     table: Table,
-    rows: list[ShipmentRow],
-    orders: list[OrderGroup],
+    rows: Iterable[ShipmentRow],
+    orders: Sequence[OrderGroup],
     rows_without_order: list[ShipmentRow],
     outcomes: dict[str, OrderResult],
 ) -> None:

@@ -7,11 +7,13 @@ input rows and column it came from, and rejects its order, not the file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from importer.group import OrderGroup
+from importer.group.columns import OrderList
 from importer.mapping import ColumnMapping
 from importer.normalize import MAX_CARRIER, MAX_TRACKING_NUMBER, MAX_TRACKING_URL, shorten
 from importer.records import Item, Problem
@@ -45,6 +47,30 @@ class CreateFulfillment(BaseModel):
 
     def to_json(self) -> dict[str, object]:
         return self.model_dump(mode="json", exclude_none=True)
+
+
+def check_orders(
+    orders: Sequence[OrderGroup], mapping: ColumnMapping, *, require_location: bool = True
+) -> None:
+    """Add to each order what check_order finds wrong with it.
+
+    Orders grouped a column at a time are looked at only where something can
+    be wrong (see OrderList.indexes_to_check).
+    """
+    if isinstance(orders, OrderList):
+        indexes: Iterable[int] = orders.indexes_to_check(require_location=require_location)
+    else:
+        indexes = range(len(orders))
+    for index in indexes:
+        order = orders[int(index)]
+        order.problems.extend(check_order(order, mapping, require_location=require_location))
+
+
+def count_valid(orders: Sequence[OrderGroup]) -> int:
+    """Count the orders without errors, after check_orders."""
+    if isinstance(orders, OrderList):
+        return len(orders) - orders.count_with_errors()
+    return sum(1 for order in orders if not order.has_errors)
 
 
 def check_order(

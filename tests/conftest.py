@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from importer.load import SourceRow, Table
+from importer.load import Rows, SourceRow, Table
 from importer.mapping import ColumnMapping, load_templates, match_template
 from importer.normalize import ShipmentRow, normalize_row
 
@@ -36,7 +36,7 @@ def make_table(rows: Sequence[dict[str, str]], headers: Sequence[str] = GENERIC_
         path=Path("shipments.csv"),
         headers=tuple(headers),
         header_row=1,
-        rows=source_rows,
+        rows=Rows.of(source_rows),
         ignored=(),
         sheet=None,
         notes=(),

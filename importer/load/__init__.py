@@ -38,6 +38,7 @@ from importer.load.records import (
     LoadOptions,
     Merge,
     Reading,
+    Rows,
     SourceRow,
     Table,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "IgnoredRow",
     "LoadOptions",
     "Merge",
+    "Rows",
     "SourceRow",
     "Table",
     "load_table",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
+
+import numpy as np
+import pyarrow as pa
 
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
 DELIMITERS = (",", ";", "\t", "|")
@@ -34,6 +38,114 @@ class SourceRow:
     cells: tuple[str, ...]  # exactly one cell per header
 
 
+class Rows(Sequence[SourceRow]):
+    """The data rows of a table, kept a column at a time.
+
+    A large CSV is read straight into columns, and later stages check a
+    column at a time; building one Python object per row and cell would take
+    most of the run's time and memory. Rows read by the other readers are kept
+    as they come, and their columns are built the first time they are asked for.
+    """
+
+    __slots__ = ("_columns", "_numbers", "_rows")
+
+    def __init__(
+        self,
+        *,
+        columns: Sequence[pa.ChunkedArray] | None = None,
+        numbers: np.ndarray | None = None,
+        rows: Sequence[SourceRow] | None = None,
+    ) -> None:
+        self._rows = None if rows is None else tuple(rows)
+        self._columns = None if columns is None else list(columns)
+        self._numbers = numbers
+        if self._rows is None and (self._columns is None or self._numbers is None):
+            raise ValueError("Rows needs either rows, or columns and numbers")
+
+    @classmethod
+    def of(cls, rows: Sequence[SourceRow]) -> Rows:
+        return cls(rows=rows)
+
+    @property
+    def is_columnar(self) -> bool:
+        """Tell whether the rows were read straight into columns."""
+        return self._rows is None
+
+    @property
+    def width(self) -> int:
+        if self._columns is not None:
+            return len(self._columns)
+        return len(self._rows[0].cells) if self._rows else 0
+
+    def column(self, index: int) -> pa.ChunkedArray:
+        """Return one column as a large_string array, one value per row."""
+        if self._columns is None:
+            rows = self._rows or ()
+            self._columns = [_column_of(rows, position) for position in range(self.width)]
+        return self._columns[index]
+
+    @property
+    def numbers(self) -> np.ndarray:
+        """Return the row numbers as an int64 array."""
+        if self._numbers is None:
+            self._numbers = np.fromiter((row.number for row in self._rows or ()), np.int64)
+        return self._numbers
+
+    def __len__(self) -> int:
+        if self._rows is not None:
+            return len(self._rows)
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> SourceRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[SourceRow]: ...
+    def __getitem__(self, index: int | slice) -> SourceRow | Sequence[SourceRow]:
+        if self._rows is not None:
+            return self._rows[index]
+        if isinstance(index, slice):
+            return tuple(self._row(position) for position in range(len(self))[index])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("row index out of range")
+        return self._row(index)
+
+    def _row(self, position: int) -> SourceRow:
+        columns = self._columns or []
+        cells = tuple(column[position].as_py() for column in columns)
+        return SourceRow(int(self.numbers[position]), cells)
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        if self._rows is not None:
+            yield from self._rows
+            return
+        columns = self._columns or []
+        numbers = self.numbers
+        for start in range(0, len(numbers), _BATCH):
+            values = [column[start : start + _BATCH].to_pylist() for column in columns]
+            batch = numbers[start : start + _BATCH].tolist()
+            for position, number in enumerate(batch):
+                yield SourceRow(number, tuple(cells[position] for cells in values))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rows | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Rows({len(self)} rows)"
+
+
+_BATCH = 4096
+
+
+def _column_of(rows: Sequence[SourceRow], position: int) -> pa.ChunkedArray:
+    return pa.chunked_array([pa.array([row.cells[position] for row in rows], pa.large_string())])
+
+
 @dataclass(frozen=True)
 class IgnoredRow:
     """A row that contains no shipment, kept so every input row is accounted for."""
@@ -50,7 +162,7 @@ class Table:
     path: Path
     headers: tuple[str, ...]  # stripped; an empty header cell becomes "Column <letter>"
     header_row: int
-    rows: tuple[SourceRow, ...]  # data rows
+    rows: Rows  # data rows
     ignored: tuple[IgnoredRow, ...]  # rows without a shipment, header excluded, in file order
     sheet: str | None  # the workbook sheet read, None for CSV
     notes: tuple[str, ...]  # facts worth telling the user about how the file was read

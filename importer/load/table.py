@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from importer.load.records import (
     IgnoredRow,
     RawRow,
     Reading,
+    Rows,
     SourceRow,
     Table,
 )
@@ -52,7 +53,7 @@ def used_width(cells: Sequence[str]) -> int:
     return 0
 
 
-def _fit(cells: Sequence[str], width: int) -> tuple[str, ...]:
+def fit(cells: Sequence[str], width: int) -> tuple[str, ...]:
     # Cells past `width` are blank by construction of `width`, so cutting them loses nothing.
     fitted = tuple(cells[:width])
     return fitted + ("",) * (width - len(fitted))
@@ -65,9 +66,9 @@ def build_table(
     notes: list[str],
     reading: Reading,
 ) -> Table:
-    header_position = _header_position(path, raw_rows, reading)
-    header = raw_rows[header_position]
-    width = max(used_width(row.cells) for row in raw_rows[header_position:])
+    position = header_position(path, raw_rows, reading)
+    header = raw_rows[position]
+    width = max(used_width(row.cells) for row in raw_rows[position:])
     if width > MAX_COLUMNS:
         raise InputFileError(
             path,
@@ -75,23 +76,24 @@ def build_table(
             "check that it is a shipping export and that its columns are separated correctly",
         )
 
-    header_cells = _fit(header.cells, width)
-    notes.extend(_headerless_column_notes(header, raw_rows[header_position + 1 :], width))
-    rows, ignored = _sort_rows(raw_rows, header_position, header_cells)
-    notes.extend(_ignored_notes(ignored, header.number))
+    header_cells = fit(header.cells, width)
+    below = raw_rows[position + 1 :]
+    notes.extend(headerless_column_notes(header_cells, _first_filled_row(below)))
+    rows, ignored = _sort_rows(raw_rows, position, header_cells)
+    notes.extend(ignored_notes(ignored, header.number))
 
     return Table(
         path=path,
-        headers=_name_headers(header_cells),
+        headers=name_headers(header_cells),
         header_row=header.number,
-        rows=tuple(rows),
+        rows=Rows.of(rows),
         ignored=tuple(sorted(ignored, key=lambda row: row.number)),
         sheet=sheet,
         notes=tuple(notes),
     )
 
 
-def _header_position(path: Path, raw_rows: Sequence[RawRow], reading: Reading) -> int:
+def header_position(path: Path, raw_rows: Sequence[RawRow], reading: Reading) -> int:
     """Return the position in `raw_rows` of the header: forced, detected or the first non-blank."""
     if reading.options.header_row is not None:
         return _forced_header_position(path, raw_rows, reading.options.header_row)
@@ -155,33 +157,33 @@ def _sort_rows(
 ) -> tuple[list[SourceRow], list[IgnoredRow]]:
     """Split the rows other than the header into data rows and ignored rows with a reason."""
     width = len(header_cells)
-    header = _HeaderKey.of(header_cells)
+    header = HeaderKey.of(header_cells)
     rows: list[SourceRow] = []
     ignored: list[IgnoredRow] = []
 
     for position, raw in enumerate(raw_rows):
         if position == header_position:
             continue
-        cells = _fit(raw.cells, width)
+        cells = fit(raw.cells, width)
         if is_blank(raw.cells):
             ignored.append(IgnoredRow(raw.number, cells, BLANK_ROW))
         elif position < header_position:
             # A title or banner may reach past the data's last column; keep all of it.
-            whole = _fit(raw.cells, max(width, used_width(raw.cells)))
+            whole = fit(raw.cells, max(width, used_width(raw.cells)))
             ignored.append(IgnoredRow(raw.number, whole, ABOVE_HEADER))
         elif header.is_repeated_by(cells):
             ignored.append(IgnoredRow(raw.number, cells, REPEATED_HEADER))
         else:
             rows.append(SourceRow(raw.number, cells))
 
-    while rows and _is_totals_row(rows[-1].cells):
+    while rows and is_totals_row(rows[-1].cells):
         totals = rows.pop()
         ignored.append(IgnoredRow(totals.number, totals.cells, TOTALS_ROW))
     return rows, ignored
 
 
 @dataclass(frozen=True)
-class _HeaderKey:
+class HeaderKey:
     """The header's cells as normalize_header gives them, to spot rows that repeat it."""
 
     normalized: tuple[str, ...]
@@ -191,7 +193,7 @@ class _HeaderKey:
     letters_and_digits: tuple[str, ...]
 
     @classmethod
-    def of(cls, cells: Sequence[str]) -> _HeaderKey:
+    def of(cls, cells: Sequence[str]) -> HeaderKey:
         # mapping imports importer.load, which imports this module, so its header
         # normalization is imported at call time.
         from importer.mapping import normalize_header
@@ -215,7 +217,7 @@ def _letters_and_digits(text: str) -> str:
     return _NOT_LETTER_OR_DIGIT.sub("", text.casefold())
 
 
-def _is_totals_row(cells: Sequence[str]) -> bool:
+def is_totals_row(cells: Sequence[str]) -> bool:
     """Tell whether a row is labelled like a totals row ("Total", "Grand Total:", "Count").
 
     Only the last data rows are tested, so an order ID that happens to read
@@ -225,7 +227,7 @@ def _is_totals_row(cells: Sequence[str]) -> bool:
     return _TOTALS_LABEL.fullmatch(first) is not None
 
 
-def _ignored_notes(ignored: Sequence[IgnoredRow], header_number: int) -> list[str]:
+def ignored_notes(ignored: Sequence[IgnoredRow], header_number: int) -> list[str]:
     notes = []
     for reason, (singular, plural) in _REASON_NOUNS.items():
         count = sum(1 for row in ignored if row.reason == reason)
@@ -238,7 +240,7 @@ def _ignored_notes(ignored: Sequence[IgnoredRow], header_number: int) -> list[st
     return notes
 
 
-def _name_headers(cells: Sequence[str]) -> tuple[str, ...]:
+def name_headers(cells: Sequence[str]) -> tuple[str, ...]:
     names = []
     for index, cell in enumerate(cells):
         text = cell.strip()
@@ -246,21 +248,19 @@ def _name_headers(cells: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _headerless_column_notes(header: RawRow, data_rows: Sequence[RawRow], width: int) -> list[str]:
-    """Name each column that has values but an empty header cell."""
-    header_cells = _fit(header.cells, width)
+def headerless_column_notes(
+    header_cells: Sequence[str], first_filled_row: Callable[[int], int | None]
+) -> list[str]:
+    """Name each column that has values but an empty header cell.
+
+    `first_filled_row` gives, for a column index, the number of the first row
+    below the header with a non-blank cell in that column, or None.
+    """
     notes = []
-    for index in range(width):
-        if header_cells[index].strip():
+    for index, cell in enumerate(header_cells):
+        if cell.strip():
             continue
-        first_row = next(
-            (
-                row.number
-                for row in data_rows
-                if index < len(row.cells) and row.cells[index].strip()
-            ),
-            None,
-        )
+        first_row = first_filled_row(index)
         if first_row is None:
             continue
         letter = get_column_letter(index + 1)
@@ -269,3 +269,13 @@ def _headerless_column_notes(header: RawRow, data_rows: Sequence[RawRow], width:
             f'it is called "Column {letter}"'
         )
     return notes
+
+
+def _first_filled_row(rows: Sequence[RawRow]) -> Callable[[int], int | None]:
+    def first(index: int) -> int | None:
+        return next(
+            (row.number for row in rows if index < len(row.cells) and row.cells[index].strip()),
+            None,
+        )
+
+    return first

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from importer.errors import InputFileError
+from importer.load import columns
 from importer.load.files import UTF16_BOMS, os_error_message, renamed_note
 from importer.load.records import (
     CONFIG_FILE,
@@ -25,23 +26,41 @@ from importer.load.records import (
 from importer.load.table import build_table, is_blank
 
 _MARKUP_STARTS = ("<!doctype", "<html", "<?xml", "<table", "<meta", "<head", "<body", "<!--")
+# The longest first line that can be Excel's "sep=;" line, with its line break.
+_SEPARATOR_LINE_CHARACTERS = 8
+# Delimiters are detected from the lines in this much text at the start of the file.
+_SAMPLE_CHARACTERS = 1024 * 1024
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 
 
 def load_text(path: Path, reading: Reading) -> Table:
     # The csv module reads CSV here, not pandas. It returns each cell as the exact
     # text of the file and never converts types. It also gives the physical lines
-    # each record spans, which row numbers and error messages need.
+    # each record spans, which row numbers and error messages need. Large UTF-8
+    # files have their body read by pyarrow instead (importer.load.columns).
     try:
         data = path.read_bytes()
     except OSError as error:
         raise InputFileError(path, os_error_message(error)) from error
 
+    table = _load_large_utf8(path, data, reading)
+    if table is not None:
+        return table
+
     notes: list[str] = []
     text = _decode(path, data, reading.options.encoding, notes)
+    del data
     if text[:1024].lstrip().lower().startswith(_MARKUP_STARTS):
         return _load_html(path, text, reading, notes)
 
+    _add_text_notes(path, reading, notes)
+    text, delimiter, first_line = _csv_layout(text, reading, notes)
+    raw_rows = _parse_csv(path, text, delimiter, first_line)
+    _check_cut_off(path, text, raw_rows)
+    return build_table(path, raw_rows, None, notes, reading)
+
+
+def _add_text_notes(path: Path, reading: Reading, notes: list[str]) -> None:
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES | {".xls", ".ods"}:
         notes[:0] = renamed_note(path, "CSV text")
@@ -49,10 +68,11 @@ def load_text(path: Path, reading: Reading) -> Table:
         notes.append(
             "the sheet setting does not apply to text, which has no sheets, and was not used"
         )
-    return _load_csv(path, text, reading, notes)
 
 
-def _load_csv(path: Path, text: str, reading: Reading, notes: list[str]) -> Table:
+def _csv_layout(text: str, reading: Reading, notes: list[str]) -> tuple[str, str, int]:
+    """Find the delimiter; return the text without a "sep=" line, the delimiter and the
+    file line the text starts on."""
     text, delimiter = _read_separator_line(text)
     first_line = 1 if delimiter is None else 2
     if reading.options.delimiter is not None:
@@ -61,10 +81,44 @@ def _load_csv(path: Path, text: str, reading: Reading, notes: list[str]) -> Tabl
         delimiter = _detect_delimiter(text, reading.header_score)
     if delimiter != ",":
         notes.append(f"columns are separated by {_delimiter_name(delimiter)}")
+    return text, delimiter, first_line
 
-    raw_rows = _parse_csv(path, text, delimiter, first_line)
-    _check_cut_off(path, text, raw_rows)
-    return build_table(path, raw_rows, None, notes, reading)
+
+def _load_large_utf8(path: Path, data: bytes, reading: Reading) -> Table | None:
+    """Read a large UTF-8 CSV with its body in columns; None when the csv module must read it.
+
+    Only the head of the file is decoded here, and pyarrow checks that the
+    rest is UTF-8. A file that is not UTF-8 after all is declined and read
+    again as below, with its encoding detected.
+    """
+    encoding = reading.options.encoding
+    if len(data) < columns.MIN_BYTES or data.startswith(UTF16_BOMS):
+        return None
+    if encoding is not None and codecs.lookup(encoding).name != "utf-8":
+        return None
+
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    head = _decode_head(memoryview(data)[start : start + columns.HEAD_BYTES])
+    if head is None or head[:1024].lstrip().lower().startswith(_MARKUP_STARTS):
+        return None
+
+    notes = [f"read as {encoding} text, as set"] if encoding is not None else []
+    _add_text_notes(path, reading, notes)
+    rest, delimiter, _ = _csv_layout(head, reading, notes)
+    # A "sep=" line is not part of the body.
+    start += len(head[: len(head) - len(rest)].encode("utf-8"))
+    whole = len(data) - start == len(rest.encode("utf-8"))
+    return columns.read_columns(path, rest, data, start, whole, delimiter, reading, notes)
+
+
+def _decode_head(head: memoryview) -> str | None:
+    """Decode the head of a UTF-8 file, leaving out a character cut by its end."""
+    try:
+        return bytes(head).decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.end != len(head) or error.reason != "unexpected end of data":
+            return None
+        return bytes(head[: error.start]).decode("utf-8")
 
 
 def _check_cut_off(path: Path, text: str, raw_rows: Sequence[RawRow]) -> None:
@@ -151,10 +205,10 @@ def _read_separator_line(text: str) -> tuple[str, str | None]:
 
     Excel hides that line when it opens the file, so it does not count as a row.
     """
-    first_line, _, rest = text.partition("\n")
-    directive = first_line.rstrip("\r")
+    end = text.find("\n", 0, _SEPARATOR_LINE_CHARACTERS)
+    directive = text[: max(end, 0)].rstrip("\r")
     if directive.lower().startswith("sep=") and len(directive) == 5 and directive[4] in DELIMITERS:
-        return rest, directive[4]
+        return text[end + 1 :], directive[4]
     return text, None
 
 
@@ -182,7 +236,7 @@ def _detect_delimiter(text: str, header_score: HeaderScore) -> str:
 
 
 def _sample_lines(text: str) -> list[str]:
-    lines = io.StringIO(text, newline="")
+    lines = io.StringIO(text[:_SAMPLE_CHARACTERS], newline="")
     sample = []
     for line in lines:
         if line.strip():

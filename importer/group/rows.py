@@ -9,7 +9,7 @@ concatenated, and fulfilling too much is worse than asking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from importer.mapping import ColumnMapping
@@ -37,7 +37,7 @@ class OrderGroup:
 
 @dataclass
 class Grouping:
-    orders: list[OrderGroup]
+    orders: Sequence[OrderGroup]
     rows_without_order: list[ShipmentRow]
 
 
@@ -45,13 +45,18 @@ def group_rows(
     rows: Sequence[ShipmentRow], *, mapping: ColumnMapping, default_location: str
 ) -> Grouping:
     """Group rows by order ID, in the order each order first appears in the file."""
+    first_row_with_cells: dict[tuple[str, ...], int] = {}
+    unique = [row for row in rows if not _is_repeat(row, first_row_with_cells)]
+    return group_unique_rows(unique, mapping=mapping, default_location=default_location)
+
+
+def group_unique_rows(
+    rows: Iterable[ShipmentRow], *, mapping: ColumnMapping, default_location: str
+) -> Grouping:
+    """Group rows that repeat no other row, as group_rows does after setting repeats aside."""
     orders: dict[str, OrderGroup] = {}
     rows_without_order: list[ShipmentRow] = []
-    first_row_with_cells: dict[tuple[str, ...], int] = {}
-
     for row in rows:
-        if _is_repeat(row, first_row_with_cells):
-            continue
         if not row.order_id:
             rows_without_order.append(row)
             continue
@@ -69,15 +74,16 @@ def _is_repeat(row: ShipmentRow, first_row_with_cells: dict[tuple[str, ...], int
     first = first_row_with_cells.setdefault(row.cells, row.number)
     if first == row.number:
         return False
-
-    row.problems.append(
-        Problem(
-            f"this row repeats row {first} exactly, so it was counted once",
-            (row.number,),
-            severity=Severity.WARNING,
-        )
-    )
+    row.problems.append(repeat_warning(row.number, first))
     return True
+
+
+def repeat_warning(number: int, first: int) -> Problem:
+    return Problem(
+        f"this row repeats row {first} exactly, so it was counted once",
+        (number,),
+        severity=Severity.WARNING,
+    )
 
 
 def _add_row(order: OrderGroup, row: ShipmentRow, mapping: ColumnMapping) -> None:

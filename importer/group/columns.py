@@ -1,0 +1,359 @@
+"""Group normalized rows into orders a column at a time.
+
+Rows are numbered by order, tracking number and item with pyarrow's
+dictionary encoding, which numbers values in the order they first appear, as
+group_rows does. An order is "simple" when every row of it was normalized
+without a message and its rows agree (one location, one notify setting, the
+same carrier and URL on every row of a tracking number). A simple order is
+built from the arrays only when it is asked for. Every other order is built
+by group_unique_rows from its rows, so that its messages come from one place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import overload
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from importer.group.rows import (
+    Grouping,
+    OrderGroup,
+    group_rows,
+    group_unique_rows,
+    repeat_warning,
+)
+from importer.mapping import ColumnMapping
+from importer.normalize import Shipments
+from importer.normalize.columns import (
+    NO_QTY,
+    NOTIFY_UNSET,
+    built_tracking_url,
+)
+from importer.records import Item, Tracking
+
+
+def group_shipments(
+    shipments: Shipments,
+    *,
+    mapping: ColumnMapping,
+    default_location: str,
+    columnar: bool = True,
+) -> Grouping:
+    """Group rows by order ID, in the order each order first appears, as group_rows does.
+
+    With `columnar` false every order is built by group_rows, which is
+    quicker for small tables.
+    """
+    if not columnar or not len(shipments):
+        return group_rows(list(shipments), mapping=mapping, default_location=default_location)
+
+    codes = _Codes.of(shipments)
+    repeated = _mark_repeats(shipments, codes)
+    has_order = pc.not_equal(shipments.text["order_id"], "").to_numpy(zero_copy_only=False)
+    without_order = np.flatnonzero(~has_order & ~repeated)
+    live = np.flatnonzero(has_order & ~repeated)
+
+    orders = OrderList(
+        shipments,
+        _without_empty_order(codes, has_order),
+        live,
+        mapping=mapping,
+        default_location=default_location,
+    )
+    return Grouping(orders, [shipments.row(int(position)) for position in without_order])
+
+
+def _without_empty_order(codes: _Codes, has_order: np.ndarray) -> _Codes:
+    """Renumber the orders so that the empty order ID has no number and the others no gap."""
+    if has_order.all():
+        return codes
+    empty = codes.order[int(np.argmin(has_order))]
+    order = codes.order - (codes.order > empty)
+    return _Codes(order, codes.tracking, codes.item)
+
+
+class _Codes:
+    """Numbers for each row's order, tracking number and item, by first appearance.
+
+    `tracking` numbers (order, tracking number); `item` numbers (order,
+    price ID, SKU), and is -1 where the row names no item.
+    """
+
+    def __init__(self, order: np.ndarray, tracking: np.ndarray, item: np.ndarray) -> None:
+        self.order = order
+        self.tracking = tracking
+        self.item = item
+
+    @classmethod
+    def of(cls, shipments: Shipments) -> _Codes:
+        text = shipments.text
+        keys = (
+            text["order_id"],
+            pc.ascii_upper(text["tracking_number"]),
+            text["price_id"],
+            pc.ascii_lower(text["sku"]),
+        )
+        # pyarrow's functions release the GIL, so the columns are encoded side by side.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            order, tracking, price, sku = pool.map(_codes, keys)
+            item_key = _pair(order, _factorize(_pair(price, sku)))
+            tracking, item = pool.map(_factorize, (_pair(order, tracking), item_key))
+        names_item = pc.or_(pc.not_equal(text["price_id"], ""), pc.not_equal(text["sku"], ""))
+        item[~names_item.to_numpy(zero_copy_only=False)] = -1
+        return cls(order, tracking, item)
+
+
+def _codes(values: pa.ChunkedArray) -> np.ndarray:
+    """Number distinct values by first appearance."""
+    encoded = pc.dictionary_encode(values.combine_chunks())
+    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _pair(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Combine two code arrays into one number per row that is equal only when both are.
+
+    Codes are at most the row count, so the result stays far below 2**63.
+    """
+    return np.asarray(first * (int(second.max(initial=0)) + 1) + second, dtype=np.int64)
+
+
+def _factorize(values: np.ndarray) -> np.ndarray:
+    """Renumber values 0, 1, 2... by first appearance, keeping them at most the row count."""
+    encoded = pc.dictionary_encode(pa.array(values))
+    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _mark_repeats(shipments: Shipments, codes: _Codes) -> np.ndarray:
+    """Mark rows that repeat an earlier row exactly, and give each its warning.
+
+    Rows with the same cells have the same tracking and item codes, so only
+    rows that share both with another row have their cells compared.
+    """
+    item = codes.item + 1
+    candidates = _shared(codes.tracking) & _shared(item)
+    if candidates.any():
+        positions = np.flatnonzero(candidates)
+        key = _pair(codes.tracking[positions], item[positions])
+        candidates[positions] = _shared(_factorize(key))
+
+    repeated = np.zeros(len(candidates), dtype=bool)
+    first_row_with_cells: dict[tuple[str, ...], int] = {}
+    for position in np.flatnonzero(candidates):
+        row = shipments.row(int(position))
+        first = first_row_with_cells.setdefault(row.cells, row.number)
+        if first != row.number:
+            row.problems.append(repeat_warning(row.number, first))
+            shipments.slow[int(position)] = row
+            repeated[position] = True
+    return repeated
+
+
+def _shared(codes: np.ndarray) -> np.ndarray:
+    """Mark rows whose code (0 or more, at most the row count) occurs on another row too."""
+    return np.asarray(np.bincount(codes)[codes] > 1)
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """For codes numbered by first appearance, return the position where each first appears.
+
+    A code appears for the first time exactly where it exceeds every code before it.
+    """
+    before = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
+    return np.flatnonzero(codes > before)
+
+
+class OrderList(Sequence[OrderGroup]):
+    """The orders of a file in first-appearance order, each built when first asked for."""
+
+    def __init__(
+        self,
+        shipments: Shipments,
+        codes: _Codes,
+        live: np.ndarray,
+        *,
+        mapping: ColumnMapping,
+        default_location: str,
+    ) -> None:
+        self._shipments = shipments
+        self._codes = codes
+        self._mapping = mapping
+        self._default_location = default_location
+
+        # Repeated rows are not live, but the first row they repeat is, so every
+        # order code occurs on a live row.
+        self._index_of_row = codes.order[live]
+        sort = np.argsort(self._index_of_row, kind="stable")
+        self._positions = live[sort]
+        counts = np.bincount(self._index_of_row)
+        self._starts = np.concatenate(([0], np.cumsum(counts)))
+        self._locations = self._order_locations()
+        self._complex = self._complex_orders(live)
+        self._built: dict[int, OrderGroup] = {}
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> OrderGroup: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[OrderGroup]: ...
+    def __getitem__(self, index: int | slice) -> OrderGroup | Sequence[OrderGroup]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(len(self))[index]]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("order index out of range")
+        order = self._built.get(index)
+        if order is None:
+            order = self._built[index] = self._build(index)
+        return order
+
+    def __iter__(self) -> Iterator[OrderGroup]:
+        for index in range(len(self)):
+            yield self[index]
+
+    def is_simple(self, index: int) -> bool:
+        """Tell whether the order was grouped from the arrays, with no message on any row."""
+        return not self._complex[index]
+
+    def indexes_to_check(self, *, require_location: bool) -> np.ndarray:
+        """Return the orders that validation must look at one by one.
+
+        A simple order has a tracking number of 1 to 100 letters, digits and
+        hyphens on every row, a carrier name of at most 100 characters, a URL
+        of at most 2,000 (given) or a carrier's page address, price IDs
+        without spaces and quantities of at least 1, so check_order finds
+        nothing wrong with it unless it has no location.
+        """
+        check = self._complex.copy()
+        if require_location:
+            check |= pc.equal(self._locations, "").to_numpy(zero_copy_only=False)
+        return np.flatnonzero(check)
+
+    def count_with_errors(self) -> int:
+        """Count orders with an error, once indexes_to_check's orders have been checked."""
+        return sum(1 for order in self._built.values() if order.has_errors)
+
+    def location(self, index: int) -> str:
+        return str(self._locations[index].as_py())
+
+    def _rows_of(self, index: int) -> np.ndarray:
+        return self._positions[self._starts[index] : self._starts[index + 1]]
+
+    def _order_locations(self) -> pa.Array:
+        """Return each order's location: its first row's, or the default when that row has none."""
+        first = self._positions[self._starts[:-1]]
+        given = pc.take(self._shipments.text["location_id"], pa.array(first))
+        default = pa.scalar(self._default_location, pa.large_string())
+        return pc.if_else(pc.equal(given, ""), default, given)
+
+    def _complex_orders(self, live: np.ndarray) -> np.ndarray:
+        """Mark the orders that group_unique_rows must build."""
+        shipments = self._shipments
+        order_of_row = np.empty(len(shipments), dtype=np.int64)
+        order_of_row[live] = self._index_of_row
+        needs_rows = np.zeros(len(shipments), dtype=bool)
+        needs_rows[list(shipments.slow)] = True
+
+        needs_rows[live] |= self._location_differs(live, order_of_row)
+        needs_rows[live] |= self._tracking_differs(live)
+        flagged = order_of_row[live][needs_rows[live]]
+        complex_orders = np.bincount(flagged, minlength=len(self)) > 0
+        complex_orders |= self._notify_differs(live, order_of_row)
+        return complex_orders
+
+    def _location_differs(self, live: np.ndarray, order_of_row: np.ndarray) -> np.ndarray:
+        """Mark rows that name a location other than their order's."""
+        given = pc.take(self._shipments.text["location_id"], pa.array(live))
+        expected = pc.take(self._locations, pa.array(order_of_row[live]))
+        differs = pc.and_(pc.not_equal(given, ""), pc.not_equal(given, expected))
+        return np.asarray(differs.to_numpy(zero_copy_only=False))
+
+    def _tracking_differs(self, live: np.ndarray) -> np.ndarray:
+        """Mark rows whose carrier, URL or number differ from the first row of their tracking.
+
+        The first row may be a repeated row, which is not grouped. That only
+        sends its order to group_unique_rows, which is always correct.
+        """
+        tracking = self._codes.tracking
+        earlier = pa.array(_first_rows(tracking)[tracking[live]])
+        rows = pa.array(live)
+        differs = np.zeros(len(live), dtype=bool)
+        for name in ("tracking_number", "carrier", "tracking_url"):
+            values = self._shipments.text[name]
+            same = pc.equal(pc.take(values, rows), pc.take(values, earlier))
+            differs |= ~same.to_numpy(zero_copy_only=False)
+        return differs
+
+    def _notify_differs(self, live: np.ndarray, order_of_row: np.ndarray) -> np.ndarray:
+        notify = self._shipments.notify_customer[live]
+        orders = order_of_row[live]
+        yes = np.bincount(orders[notify == 1], minlength=len(self))
+        no = np.bincount(orders[notify == 0], minlength=len(self))
+        return (yes > 0) & (no > 0)
+
+    def _build(self, index: int) -> OrderGroup:
+        positions = self._rows_of(index)
+        if self._complex[index]:
+            rows = [self._shipments.row(int(position)) for position in positions]
+            grouping = group_unique_rows(
+                rows, mapping=self._mapping, default_location=self._default_location
+            )
+            return grouping.orders[0]
+        return self._build_simple(index, positions)
+
+    def _build_simple(self, index: int, positions: np.ndarray) -> OrderGroup:
+        shipments = self._shipments
+        text = {
+            name: pc.take(values, pa.array(positions)).to_pylist()
+            for name, values in shipments.text.items()
+        }
+        order = OrderGroup(text["order_id"][0], self.location(index))
+        order.rows = shipments.numbers[positions].tolist()
+
+        notify = [int(value) for value in shipments.notify_customer[positions]]
+        chosen = next((value for value in notify if value != NOTIFY_UNSET), NOTIFY_UNSET)
+        order.notify_customer = None if chosen == NOTIFY_UNSET else bool(chosen)
+
+        seen_trackings: set[int] = set()
+        items: dict[int, int] = {}
+        for offset, position in enumerate(positions):
+            tracking = int(self._codes.tracking[position])
+            if tracking not in seen_trackings:
+                seen_trackings.add(tracking)
+                number = text["tracking_number"][offset]
+                carrier = text["carrier"][offset]
+                url = text["tracking_url"][offset] or built_tracking_url(carrier, number)
+                order.trackings.append(Tracking(number, carrier, url))
+            item = int(self._codes.item[position])
+            if item >= 0:
+                self._add_item(order, items, item, offset, int(position), text)
+        return order
+
+    def _add_item(
+        self,
+        order: OrderGroup,
+        items: dict[int, int],
+        item: int,
+        offset: int,
+        position: int,
+        text: dict[str, list[str]],
+    ) -> None:
+        qty = int(self._shipments.qty[position])
+        qty = 1 if qty == NO_QTY else qty
+        number = order.rows[offset]
+        slot = items.get(item)
+        if slot is None:
+            items[item] = len(order.items)
+            order.item_rows[len(order.items)] = [number]
+            order.items.append(Item(text["price_id"][offset], text["sku"][offset], qty))
+            return
+        known = order.items[slot]
+        order.items[slot] = Item(known.price_id, known.sku, known.qty + qty)
+        order.item_rows[slot].append(number)

@@ -1,0 +1,334 @@
+"""Normalize a whole table a column at a time, and only the unusual rows one at a time.
+
+Most rows of a large export are plain: printable ASCII, an order ID of 24 hex
+digits, a tracking number of letters and digits, a known carrier. For those,
+what normalize_row would return is computed here for all rows at once with
+pyarrow. A row with anything else in a mapped cell (spaces to collapse,
+quote marks, a ".0", a value to reject, a non-ASCII character) is passed to
+normalize_row, so every message and repair still comes from one place.
+
+The fast rules below are conditions under which normalize_row changes
+nothing but what is written next to each rule. The tests compare both paths
+on generated rows, so a rule that drifts from normalize_row fails them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from importer import carriers
+from importer.load import Rows, Table
+from importer.mapping import FIELDS, ColumnMapping
+from importer.normalize.rows import (
+    MAX_CARRIER,
+    MAX_LOCATION_ID,
+    MAX_TRACKING_NUMBER,
+    MAX_TRACKING_URL,
+    ShipmentRow,
+    normalize_row,
+)
+
+# The fields held as text; the quantity and the notify setting are numbers.
+TEXT_FIELDS = tuple(name for name in FIELDS if name not in ("qty", "notify_customer"))
+NO_QTY = 0
+NOTIFY_UNSET = -1
+
+# The value each field may have, once trimmed of spaces, to be taken without
+# any change other than the one noted. Every rule allows printable ASCII only:
+# for such text Python's str.strip() and pyarrow's trim remove the same
+# characters, and casefold() is lower().
+_FAST_RULES = {
+    "order_id": r"[0-9a-fA-F]{24}",  # lowercased
+    "tracking_number": rf"[A-Za-z0-9-]{{1,{MAX_TRACKING_NUMBER}}}",
+    # Not starting with = + - or @, which normalize_row rejects as a formula.
+    "carrier": rf"([!-*,.-<>?A-~][ -~]{{0,{MAX_CARRIER - 1}}})?",  # made canonical
+    "tracking_url": r"([hH][tT][tT][pP][sS]?://[ -~]*)?",
+    "price_id": r"[!#-&(-~]*",
+    "sku": r"[ !#-&(-~]*",
+    "qty": r"(0*[1-9][0-9]{0,8}(\.0+)?)?",  # turned into a number
+    "location_id": rf"[A-Za-z0-9]{{0,{MAX_LOCATION_ID}}}",
+    "notify_customer": r"(?i:yes|y|true|1|x|no|n|false|0)?",  # turned into yes or no
+}
+# Fields whose values may contain spaces, which normalize_row collapses when
+# there are several in a row.
+_SPACED_FIELDS = ("carrier", "tracking_url", "sku")
+# A tracking number of digits with an exponent is one a spreadsheet showed in
+# scientific notation, which normalize_row rejects.
+_SCIENTIFIC = r"^[0-9]+[eE]-?[0-9]+$"
+_TRUE = r"^ *(?i:yes|y|true|1|x) *$"
+
+
+@dataclass
+class Shipments:
+    """The normalized rows of a table, one array per field.
+
+    Text fields are large_string arrays with "" for a missing value; `qty`
+    holds NO_QTY and `notify_customer` NOTIFY_UNSET where the row has none.
+    Rows normalized one at a time are kept whole in `slow`, with their problems.
+    """
+
+    rows: Rows
+    numbers: np.ndarray
+    text: dict[str, pa.ChunkedArray]
+    qty: np.ndarray
+    notify_customer: np.ndarray
+    slow: dict[int, ShipmentRow] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def row(self, position: int) -> ShipmentRow:
+        """Return one row as normalize_row returns it."""
+        shipment = self.slow.get(position)
+        if shipment is not None:
+            return shipment
+        values = {name: self.text[name][position].as_py() for name in TEXT_FIELDS}
+        return self._shipment(position, self.rows[position].cells, values)
+
+    def __iter__(self) -> Iterator[ShipmentRow]:
+        if len(self.slow) == len(self):
+            yield from (self.slow[position] for position in range(len(self)))
+            return
+        batch = 4096
+        for start in range(0, len(self), batch):
+            end = min(start + batch, len(self))
+            texts = {name: self.text[name][start:end].to_pylist() for name in TEXT_FIELDS}
+            cells = self.rows[start:end]
+            for offset, position in enumerate(range(start, end)):
+                shipment = self.slow.get(position)
+                if shipment is None:
+                    values = {name: texts[name][offset] for name in TEXT_FIELDS}
+                    shipment = self._shipment(position, cells[offset].cells, values)
+                yield shipment
+
+    def _shipment(
+        self, position: int, cells: tuple[str, ...], values: dict[str, str]
+    ) -> ShipmentRow:
+        qty = int(self.qty[position])
+        notify = int(self.notify_customer[position])
+        values["tracking_url"] = values["tracking_url"] or built_tracking_url(
+            values["carrier"], values["tracking_number"]
+        )
+        return ShipmentRow(
+            number=int(self.numbers[position]),
+            cells=cells,
+            order_id=values["order_id"],
+            tracking_number=values["tracking_number"],
+            carrier=values["carrier"],
+            tracking_url=values["tracking_url"],
+            price_id=values["price_id"],
+            sku=values["sku"],
+            qty=None if qty == NO_QTY else qty,
+            location_id=values["location_id"],
+            notify_customer=None if notify == NOTIFY_UNSET else bool(notify),
+        )
+
+
+def built_tracking_url(carrier_name: str, tracking_number: str) -> str:
+    """Return the carrier's tracking page address for a number, as normalize_row builds it."""
+    carrier = carriers.find_carrier(carrier_name) if carrier_name else None
+    if carrier is None or not tracking_number:
+        return ""
+    return carriers.tracking_url(carrier, tracking_number)
+
+
+def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = True) -> Shipments:
+    """Normalize every data row of a table.
+
+    With `columnar` false every row goes through normalize_row and no arrays
+    are built, which is quicker for small tables.
+    """
+    rows = table.rows
+    count = len(rows)
+    if not columnar or not count:
+        return Shipments(
+            rows=rows,
+            numbers=rows.numbers,
+            text={},
+            qty=np.full(count, NO_QTY, dtype=np.int64),
+            notify_customer=np.full(count, NOTIFY_UNSET, dtype=np.int8),
+            slow={position: normalize_row(row, mapping) for position, row in enumerate(rows)},
+        )
+    trimmed = {name: _trimmed(rows, mapping, name, count) for name in _FAST_RULES}
+
+    fast = (
+        _fast_rows(rows, mapping, trimmed, count) if columnar and count else np.zeros(count, bool)
+    )
+    text = {
+        "order_id": _lowercase(trimmed["order_id"]),
+        "tracking_number": trimmed["tracking_number"],
+        "price_id": trimmed["price_id"],
+        "sku": trimmed["sku"],
+        "location_id": trimmed["location_id"],
+    }
+    text["carrier"] = _carriers(trimmed["carrier"], text["tracking_number"])
+    fast &= ~_may_have_lost_zeros(text["carrier"], text["tracking_number"])
+    # Only the URL given in the file is kept; one built from the carrier and the
+    # number is built when the row is, which saves holding a URL for every row.
+    text["tracking_url"] = trimmed["tracking_url"]
+
+    shipments = Shipments(
+        rows=rows,
+        numbers=rows.numbers,
+        text=text,
+        qty=_quantities(trimmed["qty"], count),
+        notify_customer=_notify(trimmed["notify_customer"], count),
+    )
+    _normalize_slow_rows(shipments, mapping, np.flatnonzero(~fast))
+    return shipments
+
+
+def _trimmed(rows: Rows, mapping: ColumnMapping, name: str, count: int) -> pa.ChunkedArray:
+    index = mapping.columns.get(name)
+    if index is None:
+        return pa.chunked_array([pa.nulls(count, pa.large_string()).fill_null("")])
+    raw = rows.column(index)
+    # Trimming copies the column, and most exports have no spaces to trim.
+    padded = pc.or_(pc.starts_with(raw, " "), pc.ends_with(raw, " "))
+    return pc.utf8_trim(raw, " ") if pc.any(padded).as_py() else raw
+
+
+def _lowercase(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pc.any(pc.match_substring_regex(values, "[A-Z]")).as_py():
+        return pc.ascii_lower(values)
+    return values
+
+
+def _fast_rows(
+    rows: Rows, mapping: ColumnMapping, trimmed: dict[str, pa.ChunkedArray], count: int
+) -> np.ndarray:
+    """Mark the rows whose mapped cells all follow the fast rules."""
+    checks = [
+        functools.partial(_follows_rule, rows.column(index), _FAST_RULES[name])
+        for name, index in mapping.columns.items()
+    ]
+    checks += [
+        functools.partial(_has_no_double_space, trimmed[name])
+        for name in _SPACED_FIELDS
+        if name in mapping.columns
+    ]
+    checks.append(functools.partial(_is_not_scientific, trimmed["tracking_number"]))
+    checks.append(functools.partial(_url_fits, trimmed["tracking_url"]))
+    checks.append(functools.partial(_qty_has_item, trimmed))
+
+    fast = np.ones(count, dtype=bool)
+    # pyarrow's functions release the GIL, so the columns are checked side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for mask in pool.map(lambda check: check(), checks):
+            fast &= mask
+    return fast
+
+
+def _follows_rule(raw: pa.ChunkedArray, rule: str) -> np.ndarray:
+    return _mask(pc.match_substring_regex(raw, f"^ *{rule} *$"))
+
+
+def _has_no_double_space(trimmed: pa.ChunkedArray) -> np.ndarray:
+    return ~_mask(pc.match_substring(trimmed, "  "))
+
+
+def _is_not_scientific(tracking: pa.ChunkedArray) -> np.ndarray:
+    return ~_mask(pc.match_substring_regex(tracking, _SCIENTIFIC))
+
+
+def _url_fits(url: pa.ChunkedArray) -> np.ndarray:
+    return _mask(pc.less_equal(pc.utf8_length(url), MAX_TRACKING_URL))
+
+
+def _qty_has_item(trimmed: dict[str, pa.ChunkedArray]) -> np.ndarray:
+    """Mark rows without a quantity or with an item: a quantity alone is an error."""
+    no_item = pc.and_(pc.equal(trimmed["price_id"], ""), pc.equal(trimmed["sku"], ""))
+    return ~_mask(pc.and_(pc.not_equal(trimmed["qty"], ""), no_item))
+
+
+def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return np.asarray(array.to_numpy(zero_copy_only=False))
+
+
+def first_appearance_codes(values: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """Return the distinct values in the order they first appear, and each row's index into them."""
+    distinct = pc.unique(values)
+    codes = pc.index_in(values, value_set=distinct)
+    return distinct, _mask(codes).astype(np.int64)
+
+
+def _carriers(given: pa.ChunkedArray, tracking: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Name each row's carrier as normalize_row does: canonical, given, or detected."""
+    distinct, codes = first_appearance_codes(given)
+    names = [_carrier_name(value) for value in distinct.to_pylist()]
+    named = pc.take(pa.array(names, pa.large_string()), pa.array(codes))
+
+    missing = pc.equal(given, "")
+    if not pc.any(missing).as_py():
+        return named
+    upper = pc.ascii_upper(tracking)
+    for pattern, name in carriers.NUMBER_PATTERNS:
+        carrier = carriers.find_carrier(name)
+        detected = pc.and_(missing, pc.match_substring_regex(upper, pattern))
+        if carrier is not None:
+            named = pc.if_else(detected, carrier.name, named)
+    return named
+
+
+def _carrier_name(value: str) -> str:
+    carrier = carriers.find_carrier(value) if value else None
+    return carrier.name if carrier else value
+
+
+def _may_have_lost_zeros(carrier: pa.ChunkedArray, tracking: pa.ChunkedArray) -> np.ndarray:
+    """Mark rows whose number has the length of one of its carrier's numbers without zeros."""
+    digits = _mask(pc.match_substring_regex(tracking, r"^[0-9]+$"))
+    lengths = _mask(pc.utf8_length(tracking)).astype(np.int64)
+    distinct, codes = first_appearance_codes(carrier)
+    suspect = np.zeros(len(carrier), dtype=bool)
+    for code, name in enumerate(distinct.to_pylist()):
+        shortened = carriers.shortened_lengths(name) if name else frozenset()
+        if shortened:
+            suspect |= (codes == code) & np.isin(lengths, list(shortened))
+    return np.asarray(suspect & digits)
+
+
+def _quantities(trimmed: pa.ChunkedArray, count: int) -> np.ndarray:
+    valid = _mask(pc.match_substring_regex(trimmed, f"^{_FAST_RULES['qty']}$"))
+    filled = _mask(pc.not_equal(trimmed, "")) & valid
+    digits = pc.replace_substring_regex(trimmed, r"\.0+$", "")
+    # Rows that the rules reject get 0 here and their number from normalize_row.
+    digits = pc.if_else(pa.array(filled), digits, "0")
+    return _mask(pc.cast(digits, pa.int64())).astype(np.int64)
+
+
+def _notify(trimmed: pa.ChunkedArray, count: int) -> np.ndarray:
+    notify = np.full(count, NOTIFY_UNSET, dtype=np.int8)
+    given = _mask(pc.not_equal(trimmed, ""))
+    notify[given] = _mask(pc.match_substring_regex(trimmed, _TRUE))[given]
+    return notify
+
+
+def _normalize_slow_rows(
+    shipments: Shipments, mapping: ColumnMapping, positions: np.ndarray
+) -> None:
+    """Normalize the given rows one at a time and write their values into the arrays."""
+    if not len(positions):
+        return
+    slow = {int(p): normalize_row(shipments.rows[int(p)], mapping) for p in positions}
+    shipments.slow = slow
+
+    mask = np.zeros(len(shipments), dtype=bool)
+    mask[positions] = True
+    replace = pa.array(mask)
+    for name in TEXT_FIELDS:
+        values = pa.array([getattr(slow[int(p)], name) for p in positions], pa.large_string())
+        shipments.text[name] = pc.replace_with_mask(shipments.text[name], replace, values)
+    for position, shipment in slow.items():
+        shipments.qty[position] = NO_QTY if shipment.qty is None else shipment.qty
+        notify = shipment.notify_customer
+        shipments.notify_customer[position] = NOTIFY_UNSET if notify is None else int(notify)
