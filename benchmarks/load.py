@@ -4,13 +4,17 @@ Generates a 100,000-row, 12-column XLSX and a 1,000,000-row CSV (sizes can be
 changed), then measures, each in a fresh process so that peak memory is its
 own:
 
-- pandas reading the file alone (`read_excel(dtype=str, engine="openpyxl")`,
-  `read_csv(dtype=str)`), the baseline;
-- ghl-fulfill from the file to validated requests: load, map, normalize,
-  group, validate and build every request body; no network.
+- pandas reading the file alone, the baseline, in two ways:
+  `read_excel(dtype=str, engine="openpyxl")` or `read_csv(dtype=str)`, and
+  the same with strings kept as Python objects, as pandas does when pyarrow
+  is not installed (faster, so the stricter baseline);
+- ghl-fulfill from the file to validated orders: load, map, normalize,
+  group and check every order against the request's rules; no network. The
+  request body itself is built when an order is sent, after its items are
+  resolved against HighLevel.
 
 It prints seconds, rows per second, peak memory and the ratio of ghl-fulfill's
-time to pandas' time. Run it from the project folder:
+time to each baseline's. Run it from the project folder:
 
     uv run python benchmarks/load.py
     uv run python benchmarks/load.py --xlsx-rows 10000 --csv-rows 100000   # a quick look
@@ -55,13 +59,16 @@ def export_rows(count: int, seed: int = 7) -> list[list[str]]:
     generator = random.Random(seed)
     cities = [("Boston", "MA"), ("Denver", "CO"), ("Austin", "TX"), ("Portland", "OR")]
     rows = []
+    package = ""
     for index in range(count):
         order = index // 2
+        if index % 2 == 0:
+            package = f"1Z{order:08X}{generator.randrange(10**7, 10**8)}"
         city, state = cities[order % len(cities)]
         rows.append(
             [
                 f"{0x65A000000000000000000000 + order:024x}",
-                f"1Z{order:08X}{generator.randrange(10**7, 10**8)}",
+                package,
                 "UPS Ground",
                 f"{0x66B000000000000000000000 + index % 2:024x}",
                 f"SKU-{index % 2}",
@@ -163,28 +170,38 @@ def measure_here(kind: str, path: Path) -> None:
     print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak_kb / 1024}))
 
 
-def measure(kind: str, path: Path) -> dict[str, float]:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--measure", kind, str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result: dict[str, float] = json.loads(completed.stdout.splitlines()[-1])
-    return result
+def measure(kind: str, path: Path, repeats: int) -> dict[str, float]:
+    """Run one measurement `repeats` times, each in a fresh process; keep the fastest.
+
+    The fastest run is the one least disturbed by other work on the machine,
+    which on a shared 2-core machine varies by a third from run to run.
+    """
+    runs = []
+    for _ in range(repeats):
+        completed = subprocess.run(
+            [sys.executable, __file__, "--measure", kind, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        runs.append(json.loads(completed.stdout.splitlines()[-1]))
+    fastest: dict[str, float] = min(runs, key=lambda run: run["seconds"])
+    fastest["peak_mb"] = max(run["peak_mb"] for run in runs)
+    return fastest
 
 
 # --- report -------------------------------------------------------------------
 
 
-def compare(label: str, path: Path, rows: int, ratio_goal: float, memory_goal_mb: float) -> None:
+def compare(label: str, path: Path, rows: int, goals: tuple[float, float], repeats: int) -> None:
+    ratio_goal, memory_goal_mb = goals
     baselines = {
-        "pandas dtype=str": measure("pandas", path),
-        "pandas, Python strings": measure("pandas-python-strings", path),
+        "pandas dtype=str": measure("pandas", path, repeats),
+        "pandas, Python strings": measure("pandas-python-strings", path, repeats),
     }
-    ours = measure("ghl-fulfill", path)
+    ours = measure("ghl-fulfill", path, repeats)
 
-    print(f"\n{label}: {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB")
+    print(f"\n{label}: {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, fastest of {repeats}")
     for name, figures in (*baselines.items(), ("ghl-fulfill", ours)):
         print(
             f"  {name:<23} {figures['seconds']:8.2f} s"
@@ -204,6 +221,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
+    parser.add_argument("--csv-repeats", type=int, default=3, help="runs per measurement")
+    parser.add_argument("--xlsx-repeats", type=int, default=1, help="runs per measurement")
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -215,12 +234,14 @@ def main() -> None:
         if args.xlsx_rows:
             xlsx = Path(folder) / "export.xlsx"
             write_xlsx(xlsx, export_rows(args.xlsx_rows))
-            compare("XLSX", xlsx, args.xlsx_rows, XLSX_RATIO_GOAL, float("inf"))
+            goals = (XLSX_RATIO_GOAL, float("inf"))
+            compare("XLSX", xlsx, args.xlsx_rows, goals, args.xlsx_repeats)
 
         if args.csv_rows:
             export = Path(folder) / "export.csv"
             write_csv(export, export_rows(args.csv_rows))
-            compare("CSV", export, args.csv_rows, CSV_RATIO_GOAL, CSV_MEMORY_GOAL_MB)
+            goals = (CSV_RATIO_GOAL, CSV_MEMORY_GOAL_MB)
+            compare("CSV", export, args.csv_rows, goals, args.csv_repeats)
 
 
 if __name__ == "__main__":

@@ -146,3 +146,13 @@ def test_tracking_url_built_for_plain_row() -> None:
     table = make_table([row])
     shipments = normalize_table(table, mapping_for(table))
     assert shipments.row(0).tracking_url == "https://www.ups.com/track?tracknum=1Z999AA10123456784"
+
+
+def test_chunks_share_one_dictionary() -> None:
+    import pyarrow as pa
+
+    from importer.normalize.columns import first_appearance_codes
+
+    values = pa.chunked_array([pa.array(["b", "a"]), pa.array(["c", "a", "b"])])
+    distinct, codes = first_appearance_codes(values)
+    assert (distinct.to_pylist(), codes.tolist()) == (["b", "a", "c"], [0, 1, 2, 1, 0])

@@ -33,6 +33,7 @@ from importer.normalize.columns import (
     NO_QTY,
     NOTIFY_UNSET,
     built_tracking_url,
+    first_appearance_codes,
 )
 from importer.records import Item, Tracking
 
@@ -92,26 +93,57 @@ class _Codes:
     @classmethod
     def of(cls, shipments: Shipments) -> _Codes:
         text = shipments.text
-        keys = (
-            text["order_id"],
-            pc.ascii_upper(text["tracking_number"]),
-            text["price_id"],
-            pc.ascii_lower(text["sku"]),
-        )
+        keys = (text["order_id"], text["price_id"], pc.ascii_lower(text["sku"]))
         # pyarrow's functions release the GIL, so the columns are encoded side by side.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            order, tracking, price, sku = pool.map(_codes, keys)
-            item_key = _pair(order, _factorize(_pair(price, sku)))
-            tracking, item = pool.map(_factorize, (_pair(order, tracking), item_key))
+            order, price, sku = pool.map(_codes, keys)
+        item = _factorize(_pair(order, _factorize(_pair(price, sku))))
         names_item = pc.or_(pc.not_equal(text["price_id"], ""), pc.not_equal(text["sku"], ""))
         item[~names_item.to_numpy(zero_copy_only=False)] = -1
-        return cls(order, tracking, item)
+        return cls(order, _tracking_codes(text["tracking_number"], order), item)
+
+
+def _tracking_codes(tracking: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
+    """Number (order, tracking number) by first appearance.
+
+    Most orders list their rows together with one tracking number on all of
+    them. Rows that continue the first run of their order with its first
+    number take the order's code, and only the other rows have their numbers
+    encoded, which saves encoding a million distinct numbers in a large file.
+    """
+    upper = pc.ascii_upper(tracking).combine_chunks()
+    count = len(order)
+    if count < 2:
+        return order
+    positions = np.arange(count)
+    order_changes = np.concatenate(([True], order[1:] != order[:-1]))
+    same_number = pc.equal(upper.slice(1), upper.slice(0, count - 1))
+    number_changes = np.concatenate(([True], ~_mask(same_number)))
+
+    run_start = np.maximum.accumulate(np.where(order_changes, positions, 0))
+    in_first_run = run_start == _first_rows(order)[order]
+    breaks = np.cumsum(number_changes & ~order_changes)
+    same = in_first_run & (breaks == breaks[run_start])
+    if same.all():
+        return order  # one tracking number per order: its code is the order's
+
+    # A row outside its order's first run may still have the first row's number.
+    others = np.flatnonzero(~same)
+    numbers = pc.take(upper, pa.array(others))
+    first_numbers = pc.take(upper, pa.array(_first_rows(order)[order[others]]))
+    local = np.zeros(count, dtype=np.int64)
+    local[others] = 1 + _codes(numbers)
+    local[others[_mask(pc.equal(numbers, first_numbers))]] = 0
+    return _factorize(_pair(order, local))
+
+
+def _mask(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _codes(values: pa.ChunkedArray) -> np.ndarray:
     """Number distinct values by first appearance."""
-    encoded = pc.dictionary_encode(values.combine_chunks())
-    return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return first_appearance_codes(values)[1]
 
 
 def _pair(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -187,8 +219,11 @@ class OrderList(Sequence[OrderGroup]):
         # Repeated rows are not live, but the first row they repeat is, so every
         # order code occurs on a live row.
         self._index_of_row = codes.order[live]
-        sort = np.argsort(self._index_of_row, kind="stable")
-        self._positions = live[sort]
+        # Exports usually list each order's rows together, and then no sort is needed.
+        if np.all(self._index_of_row[1:] >= self._index_of_row[:-1]):
+            self._positions = live
+        else:
+            self._positions = live[np.argsort(self._index_of_row, kind="stable")]
         counts = np.bincount(self._index_of_row)
         self._starts = np.concatenate(([0], np.cumsum(counts)))
         self._locations = self._order_locations()

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +57,7 @@ MIN_BYTES = 1024 * 1024
 # characters as delimiter detection looks at.
 HEAD_BYTES = 1024 * 1024
 _BLOCK_BYTES = 16 * 1024 * 1024
+_TOP_ROWS = 1000
 # ASCII characters other than letters and digits, which letters-and-digits comparisons drop.
 _ASCII_NOT_ALPHANUMERIC = r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]"
 
@@ -207,13 +206,11 @@ def _build(
     count = len(columns[0])
     numbers = np.arange(header.number + 1, header.number + 1 + count, dtype=np.int64)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        filled = list(pool.map(_filled, columns))
-    width = max(used_width(header.cells), _used_columns(filled))
-    columns, filled = columns[:width], filled[:width]
+    width = max(used_width(header.cells), _used_columns(columns))
+    columns = columns[:width]
     header_cells = fit(header.cells, width)
 
-    blank = _all_false(filled, count)
+    blank = _blank_rows(columns, count)
     repeated = _repeated_headers(columns, header_cells, blank)
     ignored = _above_header(head_rows[:-1], width)
     ignored += _ignored_rows(columns, numbers, blank, BLANK_ROW)
@@ -223,7 +220,7 @@ def _build(
     totals, rows = _split_totals(rows)
     ignored += totals
 
-    notes.extend(headerless_column_notes(header_cells, _first_filled_row(filled, numbers)))
+    notes.extend(headerless_column_notes(header_cells, _first_filled_row(columns, numbers)))
     notes.extend(ignored_notes(ignored, header.number))
     return Table(
         path=path,
@@ -250,20 +247,41 @@ def _filled(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.invert(blank)
 
 
-def _used_columns(filled: Sequence[pa.ChunkedArray]) -> int:
+def _used_columns(columns: Sequence[pa.ChunkedArray]) -> int:
     """Return the number of columns up to the last one with a non-blank cell."""
-    for index in range(len(filled) - 1, -1, -1):
-        if pc.any(filled[index]).as_py():
+    for index in range(len(columns) - 1, -1, -1):
+        if _is_used(columns[index]):
             return index + 1
     return 0
 
 
-def _all_false(filled: Sequence[pa.ChunkedArray], count: int) -> np.ndarray:
-    """Mark the rows in which no column has a non-blank cell."""
-    any_filled = np.zeros(count, dtype=bool)
-    for column in filled:
-        any_filled |= column.to_numpy(zero_copy_only=False)
-    return ~any_filled
+def _is_used(column: pa.ChunkedArray) -> bool:
+    # A used column nearly always has a value near the top, which saves a pass.
+    if pc.any(_filled(column.slice(0, _TOP_ROWS))).as_py():
+        return True
+    return bool(pc.any(_filled(column)).as_py())
+
+
+def _blank_rows(columns: Sequence[pa.ChunkedArray], count: int) -> np.ndarray:
+    """Mark the rows in which no column has a non-blank cell.
+
+    Only rows blank in the first column are looked at in the others, and
+    those are few.
+    """
+    candidates = np.flatnonzero(~_mask(_filled(columns[0])))
+    for column in columns[1:]:
+        if not len(candidates):
+            break
+        filled = _mask(_filled(column.take(pa.array(candidates))))
+        candidates = candidates[~filled]
+    blank = np.zeros(count, dtype=bool)
+    blank[candidates] = True
+    return blank
+
+
+def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _repeated_headers(
@@ -337,10 +355,10 @@ def _split_totals(rows: Rows) -> tuple[list[IgnoredRow], Rows]:
 
 
 def _first_filled_row(
-    filled: Sequence[pa.ChunkedArray], numbers: np.ndarray
+    columns: Sequence[pa.ChunkedArray], numbers: np.ndarray
 ) -> Callable[[int], int | None]:
     def first(index: int) -> int | None:
-        marks = filled[index].to_numpy(zero_copy_only=False)
+        marks = _mask(_filled(columns[index]))
         return int(numbers[int(np.argmax(marks))]) if marks.any() else None
 
     return first

@@ -179,7 +179,7 @@ def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = Tr
         rows=rows,
         numbers=rows.numbers,
         text=text,
-        qty=_quantities(trimmed["qty"], count),
+        qty=_quantities(trimmed["qty"], fast),
         notify_customer=_notify(trimmed["notify_customer"], count),
     )
     _normalize_slow_rows(shipments, mapping, np.flatnonzero(~fast))
@@ -197,9 +197,7 @@ def _trimmed(rows: Rows, mapping: ColumnMapping, name: str, count: int) -> pa.Ch
 
 
 def _lowercase(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pc.any(pc.match_substring_regex(values, "[A-Z]")).as_py():
-        return pc.ascii_lower(values)
-    return values
+    return pc.ascii_lower(values)
 
 
 def _fast_rows(
@@ -255,10 +253,22 @@ def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def first_appearance_codes(values: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
-    """Return the distinct values in the order they first appear, and each row's index into them."""
-    distinct = pc.unique(values)
-    codes = pc.index_in(values, value_set=distinct)
-    return distinct, _mask(codes).astype(np.int64)
+    """Return the distinct values in the order they first appear, and each row's index into them.
+
+    pyarrow encodes all chunks of a column with one dictionary, which the
+    tests check.
+    """
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.Array):
+        return encoded.dictionary, _codes_of(encoded.indices)
+    if not encoded.num_chunks:
+        return pa.array([], values.type), np.zeros(0, dtype=np.int64)
+    indices = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks]
+    return encoded.chunks[-1].dictionary, np.concatenate(indices).astype(np.int64)
+
+
+def _codes_of(indices: pa.Array) -> np.ndarray:
+    return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _carriers(given: pa.ChunkedArray, tracking: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -286,23 +296,27 @@ def _carrier_name(value: str) -> str:
 
 def _may_have_lost_zeros(carrier: pa.ChunkedArray, tracking: pa.ChunkedArray) -> np.ndarray:
     """Mark rows whose number has the length of one of its carrier's numbers without zeros."""
-    digits = _mask(pc.match_substring_regex(tracking, r"^[0-9]+$"))
-    lengths = _mask(pc.utf8_length(tracking)).astype(np.int64)
     distinct, codes = first_appearance_codes(carrier)
+    names = distinct.to_pylist()
+    shortened = [carriers.shortened_lengths(name) if name else frozenset() for name in names]
     suspect = np.zeros(len(carrier), dtype=bool)
-    for code, name in enumerate(distinct.to_pylist()):
-        shortened = carriers.shortened_lengths(name) if name else frozenset()
-        if shortened:
-            suspect |= (codes == code) & np.isin(lengths, list(shortened))
+    if not any(shortened):
+        return suspect
+    lengths = _mask(pc.utf8_length(tracking)).astype(np.int64)
+    for code, lengths_of_carrier in enumerate(shortened):
+        if lengths_of_carrier:
+            suspect |= (codes == code) & np.isin(lengths, list(lengths_of_carrier))
+    digits = _mask(pc.match_substring_regex(tracking, r"^[0-9]+$"))
     return np.asarray(suspect & digits)
 
 
-def _quantities(trimmed: pa.ChunkedArray, count: int) -> np.ndarray:
-    valid = _mask(pc.match_substring_regex(trimmed, f"^{_FAST_RULES['qty']}$"))
-    filled = _mask(pc.not_equal(trimmed, "")) & valid
-    digits = pc.replace_substring_regex(trimmed, r"\.0+$", "")
-    # Rows that the rules reject get 0 here and their number from normalize_row.
-    digits = pc.if_else(pa.array(filled), digits, "0")
+def _quantities(trimmed: pa.ChunkedArray, fast: np.ndarray) -> np.ndarray:
+    """Read the quantity of each fast row; other rows get NO_QTY, and later normalize_row's."""
+    # Fast rows hold digits, perhaps with ".0", or nothing.
+    digits = pc.if_else(pa.array(fast), trimmed, "")
+    if pc.any(pc.match_substring(digits, ".")).as_py():
+        digits = pc.replace_substring_regex(digits, r"\.0+$", "")
+    digits = pc.if_else(pc.equal(digits, ""), str(NO_QTY), digits)
     return _mask(pc.cast(digits, pa.int64())).astype(np.int64)
 
 
