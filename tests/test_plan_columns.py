@@ -12,6 +12,7 @@ import pytest
 
 from importer.group import group_rows, group_shipments
 from importer.group.columns import OrderList
+from importer.load import Table
 from importer.normalize import normalize_row, normalize_table
 from importer.validate import check_orders, count_valid
 from tests.conftest import make_table, mapping_for
@@ -96,7 +97,16 @@ def random_rows(generator: random.Random, count: int) -> list[dict[str, str]]:
 @pytest.mark.parametrize("seed", range(80))
 def test_columnar_plan_matches_rows(seed: int) -> None:
     generator = random.Random(seed)
-    table = make_table(random_rows(generator, generator.randrange(1, 60)))
+    check_plan(make_table(random_rows(generator, generator.randrange(1, 60))))
+
+
+def test_columnar_plan_matches_rows_in_batches() -> None:
+    generator = random.Random(3000)
+    check_plan(make_table(random_rows(generator, 6000)))
+
+
+def check_plan(table: Table) -> None:
+    """Assert that both paths give the same rows, orders, problems and counts."""
     mapping = mapping_for(table)
 
     shipments = normalize_table(table, mapping, columnar=True)

@@ -244,10 +244,9 @@ class OrderList(Sequence[OrderGroup]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError("order index out of range")
-        order = self._built.get(index)
-        if order is None:
-            order = self._built[index] = self._build(index)
-        return order
+        if index not in self._built:
+            self._build_batch(index)
+        return self._built[index]
 
     def __iter__(self) -> Iterator[OrderGroup]:
         for index in range(len(self)):
@@ -274,9 +273,6 @@ class OrderList(Sequence[OrderGroup]):
     def count_with_errors(self) -> int:
         """Count orders with an error, once indexes_to_check's orders have been checked."""
         return sum(1 for order in self._built.values() if order.has_errors)
-
-    def location(self, index: int) -> str:
-        return str(self._locations[index].as_py())
 
     def _rows_of(self, index: int) -> np.ndarray:
         return self._positions[self._starts[index] : self._starts[index + 1]]
@@ -333,61 +329,95 @@ class OrderList(Sequence[OrderGroup]):
         no = np.bincount(orders[notify == 0], minlength=len(self))
         return (yes > 0) & (no > 0)
 
-    def _build(self, index: int) -> OrderGroup:
-        positions = self._rows_of(index)
-        if self._complex[index]:
-            rows = [self._shipments.row(int(position)) for position in positions]
-            grouping = group_unique_rows(
-                rows, mapping=self._mapping, default_location=self._default_location
-            )
-            return grouping.orders[0]
-        return self._build_simple(index, positions)
+    def _build_batch(self, first: int) -> None:
+        """Build the orders from `first` on, up to _BATCH of them, reading each array once."""
+        last = min(first + _BATCH, len(self))
+        start, end = int(self._starts[first]), int(self._starts[last])
+        batch = _Batch.of(self._shipments, self._codes, self._positions[start:end])
+        locations = self._locations.slice(first, last - first).to_pylist()
+        for index in range(first, last):
+            if index in self._built:
+                continue
+            offsets = range(int(self._starts[index]) - start, int(self._starts[index + 1]) - start)
+            if self._complex[index]:
+                self._built[index] = self._build_complex(index)
+            else:
+                self._built[index] = batch.order(locations[index - first], offsets)
 
-    def _build_simple(self, index: int, positions: np.ndarray) -> OrderGroup:
-        shipments = self._shipments
+    def _build_complex(self, index: int) -> OrderGroup:
+        rows = [self._shipments.row(int(position)) for position in self._rows_of(index)]
+        grouping = group_unique_rows(
+            rows, mapping=self._mapping, default_location=self._default_location
+        )
+        return grouping.orders[0]
+
+
+_BATCH = 1024
+
+
+class _Batch:
+    """The values of consecutive orders' rows as Python lists, to build orders from."""
+
+    def __init__(
+        self,
+        text: dict[str, list[str]],
+        numbers: list[int],
+        notify: list[int],
+        qty: list[int],
+        tracking: list[int],
+        item: list[int],
+    ) -> None:
+        self.text = text
+        self.numbers = numbers
+        self.notify = notify
+        self.qty = qty
+        self.tracking = tracking
+        self.item = item
+
+    @classmethod
+    def of(cls, shipments: Shipments, codes: _Codes, positions: np.ndarray) -> _Batch:
+        indices = pa.array(positions)
         text = {
-            name: pc.take(values, pa.array(positions)).to_pylist()
-            for name, values in shipments.text.items()
+            name: pc.take(values, indices).to_pylist() for name, values in shipments.text.items()
         }
-        order = OrderGroup(text["order_id"][0], self.location(index))
-        order.rows = shipments.numbers[positions].tolist()
+        return cls(
+            text=text,
+            numbers=shipments.numbers[positions].tolist(),
+            notify=shipments.notify_customer[positions].tolist(),
+            qty=shipments.qty[positions].tolist(),
+            tracking=codes.tracking[positions].tolist(),
+            item=codes.item[positions].tolist(),
+        )
 
-        notify = [int(value) for value in shipments.notify_customer[positions]]
-        chosen = next((value for value in notify if value != NOTIFY_UNSET), NOTIFY_UNSET)
-        order.notify_customer = None if chosen == NOTIFY_UNSET else bool(chosen)
+    def order(self, location: str, offsets: range) -> OrderGroup:
+        """Build a simple order from its rows, which are at `offsets` in the batch."""
+        text = self.text
+        order = OrderGroup(text["order_id"][offsets[0]], location)
+        order.rows = [self.numbers[offset] for offset in offsets]
+        chosen = next((self.notify[o] for o in offsets if self.notify[o] != NOTIFY_UNSET), None)
+        order.notify_customer = None if chosen is None else bool(chosen)
 
         seen_trackings: set[int] = set()
-        items: dict[int, int] = {}
-        for offset, position in enumerate(positions):
-            tracking = int(self._codes.tracking[position])
-            if tracking not in seen_trackings:
-                seen_trackings.add(tracking)
-                number = text["tracking_number"][offset]
-                carrier = text["carrier"][offset]
+        slots: dict[int, int] = {}
+        for offset in offsets:
+            if self.tracking[offset] not in seen_trackings:
+                seen_trackings.add(self.tracking[offset])
+                number, carrier = text["tracking_number"][offset], text["carrier"][offset]
                 url = text["tracking_url"][offset] or built_tracking_url(carrier, number)
                 order.trackings.append(Tracking(number, carrier, url))
-            item = int(self._codes.item[position])
-            if item >= 0:
-                self._add_item(order, items, item, offset, int(position), text)
+            if self.item[offset] >= 0:
+                self._add_item(order, slots, offset)
         return order
 
-    def _add_item(
-        self,
-        order: OrderGroup,
-        items: dict[int, int],
-        item: int,
-        offset: int,
-        position: int,
-        text: dict[str, list[str]],
-    ) -> None:
-        qty = int(self._shipments.qty[position])
-        qty = 1 if qty == NO_QTY else qty
-        number = order.rows[offset]
-        slot = items.get(item)
+    def _add_item(self, order: OrderGroup, slots: dict[int, int], offset: int) -> None:
+        qty = self.qty[offset] if self.qty[offset] != NO_QTY else 1
+        number = self.numbers[offset]
+        slot = slots.get(self.item[offset])
         if slot is None:
-            items[item] = len(order.items)
+            slots[self.item[offset]] = len(order.items)
             order.item_rows[len(order.items)] = [number]
-            order.items.append(Item(text["price_id"][offset], text["sku"][offset], qty))
+            price_id, sku = self.text["price_id"][offset], self.text["sku"][offset]
+            order.items.append(Item(price_id, sku, qty))
             return
         known = order.items[slot]
         order.items[slot] = Item(known.price_id, known.sku, known.qty + qty)
