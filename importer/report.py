@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -109,14 +110,17 @@ def write_results(result: FileResult, path: Path) -> Path:
             "this is a folder, not a workbook. Give a file name ending in .xlsx for the results.",
         )
 
-    workbook = build_workbook(result)
-    return _save_replacing(workbook, path)
+    return _save_replacing(result, path)
 
 
 def build_workbook(result: FileResult) -> Workbook:
-    """Build the Summary, Orders and Rows sheets in memory."""
-    workbook = Workbook()
-    workbook.remove(workbook.worksheets[0])
+    """Build the Summary, Orders and Rows sheets.
+
+    The workbook is write-only: openpyxl keeps no cell objects and writes the
+    rows out as they come, so a file of a million rows fits in memory. Column
+    widths are measured in a first pass over the values.
+    """
+    workbook = Workbook(write_only=True)
 
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), result)
     _write_orders(workbook.create_sheet(ORDERS_SHEET), result.orders)
@@ -128,19 +132,20 @@ def build_workbook(result: FileResult) -> Workbook:
 
 
 def _write_summary(sheet: Worksheet, result: FileResult) -> None:
-    _write_header(sheet, SUMMARY_HEADERS)
+    fields = _summary_fields(result)
+    _set_widths(sheet, [SUMMARY_HEADERS, *fields])
+    sheet.freeze_panes = "A2"
+    _append_header(sheet, SUMMARY_HEADERS)
 
-    for label, value in _summary_fields(result):
-        row = sheet.max_row + 1
-        _set_cell(sheet, row, 1, label).font = HEADER_FONT
-        value_cell = _set_cell(sheet, row, 2, value)
+    for label, value in fields:
+        label_cell = _make_cell(sheet, label)
+        label_cell.font = HEADER_FONT
+        _fill_status_count(label_cell, label)
+        value_cell = _make_cell(sheet, value)
         if isinstance(value, str):
             value_cell.alignment = WRAPPED
         _format_summary_value(value_cell, label)
-        _fill_status_count(_cell(sheet, row, 1), label)
-
-    sheet.freeze_panes = "A2"
-    _fit_columns(sheet)
+        sheet.append([label_cell, value_cell])
 
 
 def _summary_fields(result: FileResult) -> list[tuple[str, CellValue]]:
@@ -249,14 +254,13 @@ def _next_steps(result: FileResult) -> str:
 
 
 def _write_orders(sheet: Worksheet, orders: Sequence[OrderResult]) -> None:
-    _write_header(sheet, ORDER_HEADERS)
-    status_column = ORDER_HEADERS.index("Status") + 1
-
-    for row, order in enumerate(orders, start=2):
-        _write_row(sheet, row, _order_values(order))
-        sheet.cell(row, status_column).fill = _status_fill(order.status.value)
-
-    _finish_table(sheet)
+    status_column = ORDER_HEADERS.index("Status")
+    _write_table(
+        sheet,
+        ORDER_HEADERS,
+        lambda: ((_order_values(order), order.status.value) for order in orders),
+        status_column,
+    )
 
 
 def _order_values(order: OrderResult) -> list[CellValue]:
@@ -298,14 +302,13 @@ def compress_row_numbers(numbers: Iterable[int]) -> str:
 def _write_rows(sheet: Worksheet, result: FileResult) -> None:
     width = max([len(result.headers), *(len(row.cells) for row in result.rows)])
     original_headers = list(result.headers) + [""] * (width - len(result.headers))
-    _write_header(sheet, [*ROW_HEADERS, *original_headers])
-    status_column = ROW_HEADERS.index("Order Status") + 1
-
-    for row, input_row in enumerate(result.rows, start=2):
-        _write_row(sheet, row, _input_row_values(input_row))
-        sheet.cell(row, status_column).fill = _status_fill(input_row.status)
-
-    _finish_table(sheet)
+    status_column = ROW_HEADERS.index("Order Status")
+    _write_table(
+        sheet,
+        [*ROW_HEADERS, *original_headers],
+        lambda: ((_input_row_values(row), row.status) for row in result.rows),
+        status_column,
+    )
 
 
 def _input_row_values(row: RowResult) -> list[CellValue]:
@@ -326,48 +329,59 @@ def format_problem(problem: Problem) -> str:
 # Cells and layout
 
 
-def _write_header(sheet: Worksheet, headers: Sequence[str]) -> None:
-    for column, header in enumerate(headers, start=1):
-        _set_cell(sheet, 1, column, header).font = HEADER_FONT
+def _write_table(
+    sheet: Worksheet,
+    headers: Sequence[str],
+    rows: Callable[[], Iterable[tuple[Sequence[CellValue], str]]],
+    status_column: int,
+) -> None:
+    """Write a header and rows of (values, status), the status cell filled by its colour.
+
+    `rows` is called twice: once to size the columns, once to write.
+    """
+    count = _set_widths(sheet, [headers, *(values for values, _ in rows())])
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count}"
+    _append_header(sheet, headers)
+
+    for values, status in rows():
+        cells = [_make_cell(sheet, value) for value in values]
+        for cell, value in zip(cells, values, strict=True):
+            cell.alignment = WRAPPED if _needs_wrap(value) else TOP
+        cells[status_column].fill = _status_fill(status)
+        sheet.append(cells)
 
 
-def _write_row(sheet: Worksheet, row: int, values: Sequence[CellValue]) -> None:
-    for column, value in enumerate(values, start=1):
-        cell = _set_cell(sheet, row, column, value)
-        cell.alignment = WRAPPED if _needs_wrap(value) else TOP
+def _append_header(sheet: Worksheet, headers: Sequence[str]) -> None:
+    cells = [_make_cell(sheet, header) for header in headers]
+    for cell in cells:
+        cell.font = HEADER_FONT
+    sheet.append(cells)
 
 
-def _set_cell(sheet: Worksheet, row: int, column: int, value: CellValue) -> Cell:
-    """Write one value: text always as a string cell, datetimes with a date format."""
-    cell = _cell(sheet, row, column)
+def _make_cell(sheet: Worksheet, value: CellValue) -> Cell:
+    """Make one cell: text always as a string cell, datetimes with a date format."""
     if isinstance(value, str):
-        _set_text(cell, value)
-        return cell
+        return _text_cell(sheet, value)
 
-    cell.value = value
+    cell = WriteOnlyCell(sheet, value)
     if isinstance(value, datetime):
         cell.number_format = DATETIME_FORMAT
     return cell
 
 
-def _cell(sheet: Worksheet, row: int, column: int) -> Cell:
-    cell = sheet.cell(row, column)
-    # Only merged ranges contain MergedCell objects, and these sheets merge none.
-    assert isinstance(cell, Cell)
-    return cell
-
-
-def _set_text(cell: Cell, text: str) -> None:
+def _text_cell(sheet: Worksheet, text: str) -> Cell:
     if not text:
-        return
+        return WriteOnlyCell(sheet, None)
 
-    cell.value = _storable_text(text)
+    cell = WriteOnlyCell(sheet, _storable_text(text))
     # openpyxl turns any string starting with "=" into a formula; "s" keeps it a string.
     cell.data_type = "s"
     # The Text format keeps identifiers such as "0012345" as text when the cell is edited.
     cell.number_format = "@"
     if text.startswith(FORMULA_PREFIXES):
         cell.quotePrefix = True
+    return cell
 
 
 def _storable_text(text: str) -> str:
@@ -382,18 +396,26 @@ def _needs_wrap(value: CellValue) -> bool:
     return isinstance(value, str) and ("\n" in value or len(value) > MAX_COLUMN_WIDTH)
 
 
-def _finish_table(sheet: Worksheet) -> None:
-    sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = sheet.dimensions
-    _fit_columns(sheet)
+def _set_widths(sheet: Worksheet, rows: Iterable[Sequence[object]]) -> int:
+    """Size each column to its longest line, between MIN_COLUMN_WIDTH and MAX_COLUMN_WIDTH.
 
+    Returns the number of rows, which the caller needs for the filter range.
+    """
+    longest: list[int] = []
+    count = 0
+    for values in rows:
+        count += 1
+        for column, value in enumerate(values):
+            width = _display_width(value)
+            if column == len(longest):
+                longest.append(width)
+            elif width > longest[column]:
+                longest[column] = width
 
-def _fit_columns(sheet: Worksheet) -> None:
-    """Size each column to its longest line, between MIN_COLUMN_WIDTH and MAX_COLUMN_WIDTH."""
-    for column, cells in enumerate(sheet.iter_cols(), start=1):
-        longest = max(_display_width(cell.value) for cell in cells)
-        width = min(max(longest + 2, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH)
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    for column, width in enumerate(longest, start=1):
+        fitted = min(max(width + 2, MIN_COLUMN_WIDTH), MAX_COLUMN_WIDTH)
+        sheet.column_dimensions[get_column_letter(column)].width = fitted
+    return count
 
 
 def _display_width(value: object) -> int:
@@ -431,8 +453,8 @@ def _local_naive(moment: datetime | None) -> datetime | None:
 # Saving
 
 
-def _save_replacing(workbook: Workbook, path: Path) -> Path:
-    temporary = _save_temporary(workbook, path)
+def _save_replacing(result: FileResult, path: Path) -> Path:
+    temporary = _save_temporary(result, path)
     try:
         return _move_into_place(temporary, path)
     finally:
@@ -440,8 +462,12 @@ def _save_replacing(workbook: Workbook, path: Path) -> Path:
         temporary.unlink(missing_ok=True)
 
 
-def _save_temporary(workbook: Workbook, path: Path) -> Path:
-    """Save the workbook to a new hidden file next to path and return its path."""
+def _save_temporary(result: FileResult, path: Path) -> Path:
+    """Build the workbook, save it to a new hidden file next to path and return its path.
+
+    The file is opened first: a write-only workbook that is built but never
+    saved leaves openpyxl's row writers open.
+    """
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         handle = temporary.open("xb")
@@ -450,7 +476,7 @@ def _save_temporary(workbook: Workbook, path: Path) -> Path:
 
     try:
         with handle:
-            _save_durably(workbook, handle)
+            _save_durably(build_workbook(result), handle)
     except BaseException as error:
         temporary.unlink(missing_ok=True)
         if isinstance(error, OSError):
