@@ -259,11 +259,12 @@ class OrderList(Sequence[OrderGroup]):
     def indexes_to_check(self, *, require_location: bool) -> np.ndarray:
         """Return the orders that validation must look at one by one.
 
-        A simple order has a tracking number of 1 to 100 letters, digits and
-        hyphens on every row, a carrier name of at most 100 characters, a URL
-        of at most 2,000 (given) or a carrier's page address, price IDs
-        without spaces and quantities of at least 1, so check_order finds
-        nothing wrong with it unless it has no location.
+        Every row of a simple order has a tracking number of 1 to 100 letters,
+        digits and hyphens and a carrier name of at most 100 characters. Its
+        URL is a given one of at most 2,000 characters or a carrier's page
+        address, its price ID has no spaces and its quantity is at least 1.
+        So check_order finds nothing wrong with a simple order unless it has
+        no location.
         """
         check = self._complex.copy()
         if require_location:

@@ -5,10 +5,10 @@ every other CSV, so header detection and its messages stay the same. The
 rows below the header are then parsed by pyarrow's CSV reader, which is
 many times faster than building a Python tuple per row.
 
-The two readers must agree cell for cell. They do for well-formed CSV, and
-this module declines the file (returns None, and the csv module reads all of
-it) wherever they could differ: a quote in the middle of a cell, NUL
-characters, a row with another number of cells than the header, or any
+The two readers must agree cell for cell, and they do for well-formed CSV.
+Where they could differ, read_columns returns None and the csv module reads
+the whole file. That happens for a quote in the middle of a cell, NUL
+characters, a row with another number of cells than the header, and any
 parse error. The tests compare both readers on generated files.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -114,35 +114,37 @@ def _safe_for_arrow(data: bytes, start: int, delimiter: str, quoted: bool) -> bo
     return stray.search(data, start) is None
 
 
+class LineRecorder:
+    """Feed lines to csv.reader and keep the lines of the record being read."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self.current: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.current.append(line)
+        return line
+
+
 def _read_head(head: str, delimiter: str, whole: bool) -> tuple[list[RawRow], list[int]] | None:
     """Parse the records of the head with the csv module.
 
     Returns the records and the offset in `head` where each ends. A record cut
     by the end of the head is left out.
     """
-    lines = io.StringIO(head, newline="")
-    buffered: list[str] = []
-
-    def feed() -> str:
-        line = next(lines)
-        buffered.append(line)
-        return line
-
-    class _Lines:
-        def __iter__(self) -> _Lines:
-            return self
-
-        def __next__(self) -> str:
-            return feed()
-
-    reader = csv.reader(_Lines(), delimiter=delimiter, quotechar='"', strict=False)
+    recorder = LineRecorder(head)
+    reader = csv.reader(recorder, delimiter=delimiter, quotechar='"', strict=False)
     rows: list[RawRow] = []
     ends: list[int] = []
     offset = 0
     try:
         for number, cells in enumerate(reader, start=1):
-            offset += sum(len(line) for line in buffered)
-            buffered.clear()
+            offset += sum(len(line) for line in recorder.current)
+            recorder.current = []
             rows.append(RawRow(number, tuple(cells)))
             ends.append(offset)
     except csv.Error:
@@ -156,7 +158,7 @@ def _read_head(head: str, delimiter: str, whole: bool) -> tuple[list[RawRow], li
 
 
 def _header_is_in_head(head_rows: Sequence[RawRow], reading: Reading, whole_head: bool) -> bool:
-    """Tell whether the head holds every row the header could be on."""
+    """Tell whether the head contains every row the header could be on."""
     if whole_head:
         return bool(head_rows)
     forced = reading.options.header_row

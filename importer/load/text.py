@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -270,25 +270,9 @@ def _best_score(lines: Sequence[str], delimiter: str, header_score: HeaderScore)
         return 0
 
 
-class _LineRecorder:
-    """Feed lines to csv.reader and keep the lines of the record being read."""
-
-    def __init__(self, text: str) -> None:
-        self._lines = io.StringIO(text, newline="")
-        self.current: list[str] = []
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.current.append(line)
-        return line
-
-
 def _parse_csv(path: Path, text: str, delimiter: str, first_line: int) -> list[RawRow]:
     """Split the text into records; `first_line` is the file line the text starts on."""
-    recorder = _LineRecorder(text)
+    recorder = columns.LineRecorder(text)
     # strict=False reads stray quotes the way Excel does, for example 24" in an
     # unquoted cell; an unclosed quote is checked for after the loop.
     reader = csv.reader(recorder, delimiter=delimiter, quotechar='"', strict=False)

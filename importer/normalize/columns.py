@@ -70,8 +70,8 @@ _TRUE = r"^ *(?i:yes|y|true|1|x) *$"
 class Shipments:
     """The normalized rows of a table, one array per field.
 
-    Text fields are large_string arrays with "" for a missing value; `qty`
-    holds NO_QTY and `notify_customer` NOTIFY_UNSET where the row has none.
+    Text fields are large_string arrays with "" for a missing value. `qty`
+    contains NO_QTY and `notify_customer` NOTIFY_UNSET where the row has none.
     Rows normalized one at a time are kept whole in `slow`, with their problems.
     """
 
@@ -171,8 +171,8 @@ def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = Tr
     }
     text["carrier"] = _carriers(trimmed["carrier"], text["tracking_number"])
     fast &= ~_may_have_lost_zeros(text["carrier"], text["tracking_number"])
-    # Only the URL given in the file is kept; one built from the carrier and the
-    # number is built when the row is, which saves holding a URL for every row.
+    # Only the URL given in the file is kept. A URL from the carrier and the
+    # number is built with the row, so no array of a million URLs is needed.
     text["tracking_url"] = trimmed["tracking_url"]
 
     shipments = Shipments(
