@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+from importer import pipeline
 from importer.config import Settings
-from importer.load import LoadOptions
-from importer.mapping import load_templates
+from importer.load import LoadOptions, columns, load_table
+from importer.mapping import header_score, load_templates
 from importer.pipeline import FileJob, import_file
 from importer.records import FileResult, RowResult, Severity
 
@@ -70,3 +74,37 @@ def test_load_options_reach_loader(tmp_path: Path) -> None:
 
     assert result.headers == ("Order ID", "Tracking Number")
     assert [order.order_id for order in result.orders] == [ORDER_A]
+
+
+def outcome_facts(result: FileResult) -> tuple[object, ...]:
+    """Return what the results workbook shows of each order and row, without times."""
+    orders = [
+        (order.order_id, order.status, order.rows, order.trackings, order.items, order.message)
+        for order in result.orders
+    ]
+    rows = [(row.number, row.cells, row.order_id, row.status, row.problems) for row in result.rows]
+    return (orders, rows, result.notes)
+
+
+SAMPLES = Path(__file__).parents[1] / "sample_data"
+TEMPLATES = load_templates()
+
+
+def score(cells: Sequence[str]) -> int:
+    return header_score(cells, TEMPLATES)
+
+
+def test_columnar_run_matches_row_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forcing the column-at-a-time path on the samples changes no order, row or message."""
+    for sample in ("shipstation_shipments_2026-12-01.csv", "manual_fulfillments.csv"):
+        path = tmp_path / sample
+        path.write_bytes((SAMPLES / sample).read_bytes())
+        by_rows = outcome_facts(dry_run(path))
+
+        with monkeypatch.context() as patch:
+            patch.setattr(columns, "MIN_BYTES", 0)
+            patch.setattr(pipeline, "COLUMNAR_MIN_ROWS", 0)
+            assert load_table(path, header_score=score).rows.is_columnar, sample
+            by_columns = outcome_facts(dry_run(path))
+
+        assert by_columns == by_rows, sample
