@@ -270,7 +270,12 @@ def _finish(
     result.finished_at = datetime.now()
     for order in orders:
         outcome = outcomes.get(order.order_id)
-        if outcome is None:
+        if outcome is None and order.has_errors:
+            # The file alone rejects it, whether or not the run reached it.
+            rejected = _result_for(order, OrderStatus.REJECTED)
+            message = _problem_text(order.problems)
+            outcome = _finished(rejected, OrderStatus.REJECTED, message=message)
+        elif outcome is None:
             outcome = _not_sent(order, dry_run=result.dry_run)
         result.orders.append(outcome)
 

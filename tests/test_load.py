@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import struct
 import zipfile
@@ -261,17 +260,6 @@ def test_csv_unclosed_quote_rejected(tmp_path: Path) -> None:
     assert "never closed" in str(error)
     assert "row 3" in str(error)
     assert "line 3" in str(error)
-
-
-def test_csv_oversized_cell_rejected(tmp_path: Path) -> None:
-    """A cell over the csv module's size limit becomes an InputFileError naming the line."""
-    big = b"x" * (csv.field_size_limit() + 10)
-    path = write_bytes(tmp_path, "orders.csv", b'Order ID,Tracking\nA1,"' + big + b'"\n')
-
-    error = load_error(path)
-
-    assert "line 2 could not be read as CSV" in str(error)
-    assert isinstance(error.__cause__, csv.Error)
 
 
 def test_csv_too_many_columns_rejected(tmp_path: Path) -> None:

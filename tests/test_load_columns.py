@@ -10,6 +10,7 @@ import pytest
 
 from importer.errors import InputFileError
 from importer.load import LoadOptions, Table, columns, load_table
+from importer.load import table as table_module
 from importer.mapping import header_score, load_templates
 
 TEMPLATES = load_templates()
@@ -167,3 +168,36 @@ def test_whitespace_rules_agree_with_python() -> None:
         char for char, space in zip(characters, spaces, strict=True) if space != char.isspace()
     ]
     assert differing == []
+
+
+def test_unclosed_quote_near_end_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An open quote 1,300 rows before the end stops the file instead of swallowing the rest."""
+    path = tmp_path / "open_late.csv"
+    rows = [f"A{row},1Z{row},UPS,S,1" for row in range(3000)]
+    # In the last column the open cell swallows the rest and still gives the row
+    # its five cells, so nothing else is wrong with the file.
+    rows[-1300] = rows[-1300].removesuffix(",1") + ',"24 box'
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(columns, "HEAD_BYTES", 2000)
+    message = read(path, columnar=True, monkeypatch=monkeypatch)
+    assert isinstance(message, str) and "never closed" in message
+
+
+def test_cell_over_csv_field_limit_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quoted cell of 200,000 characters is read by the csv path as by pyarrow."""
+    path = tmp_path / "long_cell.csv"
+    path.write_text(HEADER + '\nA1,1Z1,UPS,"' + "x" * 200_000 + '",1\n', encoding="utf-8")
+    table = read(path, columnar=False, monkeypatch=monkeypatch)
+    assert not isinstance(table, str) and len(table.rows[0].cells[3]) == 200_000
+
+
+@pytest.mark.parametrize("columnar", [True, False])
+def test_rows_beyond_sheet_limit_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columnar: bool
+) -> None:
+    """A file with more rows than a results sheet can list is refused by both readers."""
+    path = tmp_path / "many.csv"
+    path.write_text(HEADER + "\n" + "A1,1Z1,UPS,S,1\n" * 30, encoding="utf-8")
+    monkeypatch.setattr(table_module, "MAX_ROWS", 29)
+    message = read(path, columnar=columnar, monkeypatch=monkeypatch)
+    assert isinstance(message, str) and "split the file" in message

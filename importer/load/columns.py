@@ -40,6 +40,7 @@ from importer.load.records import (
 )
 from importer.load.table import (
     HeaderKey,
+    check_row_count,
     fit,
     header_position,
     headerless_column_notes,
@@ -107,6 +108,11 @@ def _safe_for_arrow(data: bytes, start: int, delimiter: str, quoted: bool) -> bo
         return False
     if not quoted:
         return True
+    # An odd number of quotes means a quoted cell is never closed. pyarrow then
+    # reads the rest of the file into that cell without an error, where the
+    # csv path rejects the file with the row of the open quote.
+    if data.count(b'"', start) % 2:
+        return False
     # A quote that neither opens nor closes a cell (24" in an unquoted cell, or
     # text after a closing quote) is read differently by the two readers.
     separator = re.escape(delimiter.encode("ascii"))
@@ -206,6 +212,7 @@ def _build(
 ) -> Table:
     header = head_rows[-1]
     count = len(columns[0])
+    check_row_count(path, len(head_rows) - 1 + count)
     numbers = np.arange(header.number + 1, header.number + 1 + count, dtype=np.int64)
 
     width = max(used_width(header.cells), _used_columns(columns))

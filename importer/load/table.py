@@ -59,6 +59,21 @@ def fit(cells: Sequence[str], width: int) -> tuple[str, ...]:
     return fitted + ("",) * (width - len(fitted))
 
 
+# The results workbook lists every input row below its own header row, and an
+# Excel sheet has at most 1,048,576 rows.
+MAX_ROWS = 1_048_575
+
+
+def check_row_count(path: Path, count: int) -> None:
+    """Raise InputFileError when a file has more rows than a results sheet can list."""
+    if count > MAX_ROWS:
+        raise InputFileError(
+            path,
+            f"has {count:,} rows besides the header, more than the {MAX_ROWS:,} that the "
+            "results workbook can list; split the file into smaller files and import each",
+        )
+
+
 def build_table(
     path: Path,
     raw_rows: Sequence[RawRow],
@@ -66,6 +81,7 @@ def build_table(
     notes: list[str],
     reading: Reading,
 ) -> Table:
+    check_row_count(path, len(raw_rows) - 1)
     position = header_position(path, raw_rows, reading)
     header = raw_rows[position]
     width = max(used_width(row.cells) for row in raw_rows[position:])

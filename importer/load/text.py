@@ -30,6 +30,9 @@ _MARKUP_STARTS = ("<!doctype", "<html", "<?xml", "<table", "<meta", "<head", "<b
 _SEPARATOR_LINE_CHARACTERS = 8
 # Delimiters are detected from the lines in this much text at the start of the file.
 _SAMPLE_CHARACTERS = 1024 * 1024
+# The largest cell the csv module reads: the largest value its limit takes on
+# every platform (a C long is 32 bits on Windows).
+_MAX_CELL_CHARACTERS = 2**31 - 1
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 
 
@@ -273,6 +276,10 @@ def _best_score(lines: Sequence[str], delimiter: str, header_score: HeaderScore)
 def _parse_csv(path: Path, text: str, delimiter: str, first_line: int) -> list[RawRow]:
     """Split the text into records; `first_line` is the file line the text starts on."""
     recorder = columns.LineRecorder(text)
+    # The csv module refuses cells over 131,072 characters by default, which
+    # pyarrow's reader of large files accepts; both now read any cell, and the
+    # file size limit still bounds them.
+    csv.field_size_limit(_MAX_CELL_CHARACTERS)
     # strict=False reads stray quotes the way Excel does, for example 24" in an
     # unquoted cell; an unclosed quote is checked for after the loop.
     reader = csv.reader(recorder, delimiter=delimiter, quotechar='"', strict=False)
