@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,9 @@ import pytest
 from importer import pipeline
 from importer.config import Settings
 from importer.load import LoadOptions, columns, load_table
-from importer.mapping import header_score, load_templates
+from importer.mapping import header_score, load_templates, match_template
 from importer.pipeline import FileJob, import_file
-from importer.records import FileResult, RowResult, Severity
+from importer.records import FileResult, OrderStatus, RowResult, Severity
 
 ORDER_A = "65a1b2c3d4e5f60718293a4b"
 ORDER_B = "65a1b2c3d4e5f60718293a4c"
@@ -108,3 +109,24 @@ def test_columnar_run_matches_row_run(tmp_path: Path, monkeypatch: pytest.Monkey
             by_columns = outcome_facts(dry_run(path))
 
         assert by_columns == by_rows, sample
+
+
+def test_stopped_run_keeps_rejected_order(tmp_path: Path) -> None:
+    """An order the file rejects stays rejected when the run stops before reaching it."""
+    path = tmp_path / "shipments.csv"
+    path.write_text(
+        f"Order ID,Tracking Number\n{ORDER_A},4.00123E+11\n{ORDER_B},1Z999AA10123456784\n",
+        encoding="utf-8",
+    )
+    table = load_table(path, header_score=score)
+    mapping = match_template(table, TEMPLATES)
+    shipments, grouping = pipeline.plan_orders(
+        table, mapping, default_location="Loc1", require_location=True
+    )
+    result = FileResult(path=path, started_at=datetime.now())
+
+    pipeline._finish(result, table, shipments, grouping.orders, grouping.rows_without_order, {})
+
+    statuses = {order.order_id: order.status for order in result.orders}
+    assert statuses[ORDER_A] is OrderStatus.REJECTED
+    assert statuses[ORDER_B] is OrderStatus.FAILED
