@@ -1,6 +1,6 @@
 """Gather the rows of each order into one fulfillment request.
 
-`rows` holds the rules, applied to rows one at a time. `columns` groups a
+`rows` contains the rules, applied to rows one at a time. `columns` groups a
 normalized table a column at a time, and hands each order it cannot group
 that way to `rows`.
 """

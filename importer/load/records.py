@@ -42,9 +42,9 @@ class Rows(Sequence[SourceRow]):
     """The data rows of a table, kept a column at a time.
 
     A large CSV is read straight into columns, and later stages check a
-    column at a time; building one Python object per row and cell would take
-    most of the run's time and memory. Rows read by the other readers are kept
-    as they come, and their columns are built the first time they are asked for.
+    column at a time, because one Python object per row and cell would take
+    most of the run's time and memory. Rows from the other readers are kept as
+    they come, and their columns are built the first time they are asked for.
     """
 
     __slots__ = ("_columns", "_numbers", "_rows")

@@ -1,6 +1,6 @@
 """Turn the raw cells of each row into clean shipment values, noting every problem.
 
-`rows` holds the rules, applied to one row at a time. `columns` applies the
+`rows` contains the rules, applied to one row at a time. `columns` applies the
 same rules a column at a time to the rows whose values need no repair and no
 message, and hands every other row to `rows`.
 """
