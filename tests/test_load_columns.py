@@ -101,17 +101,17 @@ def test_columnar_reader_matches_csv_module(
     generator = random.Random(20261204)
     spy = _Spy(columns._parse_body)
     monkeypatch.setattr(columns, "_parse_body", spy)
-    taken = 0
+    read_by_pyarrow = 0
     for case in range(250):
         path = tmp_path / f"case{case}.csv"
         path.write_text(random_csv(generator), encoding="utf-8", newline="")
         calls = spy.calls
         fast = read(path, columnar=True, monkeypatch=monkeypatch)
-        taken += spy.calls > calls and not isinstance(fast, str)
+        read_by_pyarrow += spy.calls > calls and not isinstance(fast, str)
         slow = read(path, columnar=False, monkeypatch=monkeypatch)
         assert table_facts(fast) == table_facts(slow), path.read_text(encoding="utf-8")
     # The comparison means something only if pyarrow read a good share of the files.
-    assert taken > 60
+    assert read_by_pyarrow > 60
 
 
 def test_header_beyond_head_matches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,7 @@ from importer.group.rows import (
     group_unique_rows,
     repeat_warning,
 )
+from importer.load import to_numpy
 from importer.mapping import ColumnMapping
 from importer.normalize import Shipments
 from importer.normalize.columns import (
@@ -118,7 +119,7 @@ def _tracking_codes(tracking: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
     positions = np.arange(count)
     order_changes = np.concatenate(([True], order[1:] != order[:-1]))
     same_number = pc.equal(upper.slice(1), upper.slice(0, count - 1))
-    number_changes = np.concatenate(([True], ~_mask(same_number)))
+    number_changes = np.concatenate(([True], ~to_numpy(same_number)))
 
     run_start = np.maximum.accumulate(np.where(order_changes, positions, 0))
     in_first_run = run_start == _first_rows(order)[order]
@@ -133,12 +134,8 @@ def _tracking_codes(tracking: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
     first_numbers = pc.take(upper, pa.array(_first_rows(order)[order[others]]))
     local = np.zeros(count, dtype=np.int64)
     local[others] = 1 + _codes(numbers)
-    local[others[_mask(pc.equal(numbers, first_numbers))]] = 0
+    local[others[to_numpy(pc.equal(numbers, first_numbers))]] = 0
     return _factorize(_pair(order, local))
-
-
-def _mask(values: pa.Array) -> np.ndarray:
-    return np.asarray(values.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _codes(values: pa.ChunkedArray) -> np.ndarray:

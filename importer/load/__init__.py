@@ -41,6 +41,7 @@ from importer.load.records import (
     Rows,
     SourceRow,
     Table,
+    to_numpy,
 )
 from importer.load.text import load_text
 from importer.load.workbooks import load_calamine, load_ole2, ods_message, xlsx_message
@@ -63,6 +64,7 @@ __all__ = [
     "SourceRow",
     "Table",
     "load_table",
+    "to_numpy",
 ]
 
 

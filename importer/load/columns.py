@@ -37,6 +37,7 @@ from importer.load.records import (
     Reading,
     Rows,
     Table,
+    to_numpy,
 )
 from importer.load.table import (
     HeaderKey,
@@ -277,20 +278,15 @@ def _blank_rows(columns: Sequence[pa.ChunkedArray], count: int) -> np.ndarray:
     Only rows blank in the first column are looked at in the others, and
     those are few.
     """
-    candidates = np.flatnonzero(~_mask(_filled(columns[0])))
+    candidates = np.flatnonzero(~to_numpy(_filled(columns[0])))
     for column in columns[1:]:
         if not len(candidates):
             break
-        filled = _mask(_filled(column.take(pa.array(candidates))))
+        filled = to_numpy(_filled(column.take(pa.array(candidates))))
         candidates = candidates[~filled]
     blank = np.zeros(count, dtype=bool)
     blank[candidates] = True
     return blank
-
-
-def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _repeated_headers(
@@ -367,7 +363,7 @@ def _first_filled_row(
     columns: Sequence[pa.ChunkedArray], numbers: np.ndarray
 ) -> Callable[[int], int | None]:
     def first(index: int) -> int | None:
-        marks = _mask(_filled(columns[index]))
+        marks = to_numpy(_filled(columns[index]))
         return int(numbers[int(np.argmax(marks))]) if marks.any() else None
 
     return first

@@ -142,6 +142,12 @@ class Rows(Sequence[SourceRow]):
 _BATCH = 4096
 
 
+def to_numpy(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Copy a pyarrow array or column of numbers or booleans into a numpy array."""
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return np.asarray(array.to_numpy(zero_copy_only=False))
+
+
 def _column_of(rows: Sequence[SourceRow], position: int) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array([row.cells[position] for row in rows], pa.large_string())])
 

@@ -26,7 +26,7 @@ from importer.load.records import (
 from importer.load.table import build_table, is_blank
 
 _MARKUP_STARTS = ("<!doctype", "<html", "<?xml", "<table", "<meta", "<head", "<body", "<!--")
-# The longest first line that can be Excel's "sep=;" line, with its line break.
+# The maximum length of Excel's "sep=;" first line, with its line break.
 _SEPARATOR_LINE_CHARACTERS = 8
 # Delimiters are detected from the lines in this much text at the start of the file.
 _SAMPLE_CHARACTERS = 1024 * 1024
@@ -276,9 +276,9 @@ def _best_score(lines: Sequence[str], delimiter: str, header_score: HeaderScore)
 def _parse_csv(path: Path, text: str, delimiter: str, first_line: int) -> list[RawRow]:
     """Split the text into records; `first_line` is the file line the text starts on."""
     recorder = columns.LineRecorder(text)
-    # The csv module refuses cells over 131,072 characters by default, which
-    # pyarrow's reader of large files accepts; both now read any cell, and the
-    # file size limit still bounds them.
+    # The csv module rejects cells over 131,072 characters by default, but
+    # pyarrow's reader of large files accepts them. So both read any cell, and
+    # the file size limit still bounds its size.
     csv.field_size_limit(_MAX_CELL_CHARACTERS)
     # strict=False reads stray quotes the way Excel does, for example 24" in an
     # unquoted cell; an unclosed quote is checked for after the loop.

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from importer import carriers
-from importer.load import Rows, Table
+from importer.load import Rows, Table, to_numpy
 from importer.mapping import FIELDS, ColumnMapping
 from importer.normalize.rows import (
     MAX_CARRIER,
@@ -226,30 +226,25 @@ def _fast_rows(
 
 
 def _follows_rule(raw: pa.ChunkedArray, rule: str) -> np.ndarray:
-    return _mask(pc.match_substring_regex(raw, f"^ *{rule} *$"))
+    return to_numpy(pc.match_substring_regex(raw, f"^ *{rule} *$"))
 
 
 def _has_no_double_space(trimmed: pa.ChunkedArray) -> np.ndarray:
-    return ~_mask(pc.match_substring(trimmed, "  "))
+    return ~to_numpy(pc.match_substring(trimmed, "  "))
 
 
 def _is_not_scientific(tracking: pa.ChunkedArray) -> np.ndarray:
-    return ~_mask(pc.match_substring_regex(tracking, _SCIENTIFIC))
+    return ~to_numpy(pc.match_substring_regex(tracking, _SCIENTIFIC))
 
 
 def _url_fits(url: pa.ChunkedArray) -> np.ndarray:
-    return _mask(pc.less_equal(pc.utf8_length(url), MAX_TRACKING_URL))
+    return to_numpy(pc.less_equal(pc.utf8_length(url), MAX_TRACKING_URL))
 
 
 def _qty_has_item(trimmed: dict[str, pa.ChunkedArray]) -> np.ndarray:
     """Mark rows without a quantity or with an item: a quantity alone is an error."""
     no_item = pc.and_(pc.equal(trimmed["price_id"], ""), pc.equal(trimmed["sku"], ""))
-    return ~_mask(pc.and_(pc.not_equal(trimmed["qty"], ""), no_item))
-
-
-def _mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    return np.asarray(array.to_numpy(zero_copy_only=False))
+    return ~to_numpy(pc.and_(pc.not_equal(trimmed["qty"], ""), no_item))
 
 
 def first_appearance_codes(values: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
@@ -302,11 +297,11 @@ def _may_have_lost_zeros(carrier: pa.ChunkedArray, tracking: pa.ChunkedArray) ->
     suspect = np.zeros(len(carrier), dtype=bool)
     if not any(shortened):
         return suspect
-    lengths = _mask(pc.utf8_length(tracking)).astype(np.int64)
+    lengths = to_numpy(pc.utf8_length(tracking)).astype(np.int64)
     for code, lengths_of_carrier in enumerate(shortened):
         if lengths_of_carrier:
             suspect |= (codes == code) & np.isin(lengths, list(lengths_of_carrier))
-    digits = _mask(pc.match_substring_regex(tracking, r"^[0-9]+$"))
+    digits = to_numpy(pc.match_substring_regex(tracking, r"^[0-9]+$"))
     return np.asarray(suspect & digits)
 
 
@@ -317,13 +312,13 @@ def _quantities(trimmed: pa.ChunkedArray, fast: np.ndarray) -> np.ndarray:
     if pc.any(pc.match_substring(digits, ".")).as_py():
         digits = pc.replace_substring_regex(digits, r"\.0+$", "")
     digits = pc.if_else(pc.equal(digits, ""), str(NO_QTY), digits)
-    return _mask(pc.cast(digits, pa.int64())).astype(np.int64)
+    return to_numpy(pc.cast(digits, pa.int64())).astype(np.int64)
 
 
 def _notify(trimmed: pa.ChunkedArray, count: int) -> np.ndarray:
     notify = np.full(count, NOTIFY_UNSET, dtype=np.int8)
-    given = _mask(pc.not_equal(trimmed, ""))
-    notify[given] = _mask(pc.match_substring_regex(trimmed, _TRUE))[given]
+    given = to_numpy(pc.not_equal(trimmed, ""))
+    notify[given] = to_numpy(pc.match_substring_regex(trimmed, _TRUE))[given]
     return notify
 
 
