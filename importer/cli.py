@@ -27,7 +27,15 @@ from importer import __version__
 from importer.client import HighLevelClient
 from importer.config import SANDBOX_SOURCE, Settings, load_settings, require_credentials
 from importer.errors import ConfigError, ImporterError, InputFileError, UsageError
-from importer.mapping import Template, load_templates
+from importer.mapping import (
+    FIELD_LABELS,
+    REQUIRED_FIELDS,
+    TEMPLATE_FIELDS,
+    Template,
+    find_template,
+    load_templates,
+    parse_overrides,
+)
 from importer.pipeline import FileJob, import_file, plural
 from importer.records import FileResult, OrderStatus
 from importer.sandbox import Sandbox, SandboxSeed, SeedError, load_seed
@@ -51,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.command == "import":
             return run_import(args, token_holder)
+        if args.command == "templates":
+            return run_templates(args, sys.stdout)
         return run_sandbox(args)
     except ImporterError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -86,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_import_command(commands, common)
+    _add_templates_command(commands, common)
     _add_sandbox_command(commands, common)
     return parser
 
@@ -114,7 +125,29 @@ def _add_import_command(
         action="store_true",
         help="import into the built-in sandbox of the API, seeded with the sample orders",
     )
-    command.add_argument("--template", metavar="NAME", help="column template name or .toml file")
+    command.add_argument(
+        "--template",
+        metavar="NAME|PATH",
+        help="column template name or .toml file (default: detected; see `ghl-fulfill templates`)",
+    )
+    command.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        help='read a field from the named column, such as --map order_id="Order Number"; '
+        "repeat for more fields; FIELD= leaves a field unread",
+    )
+    command.add_argument(
+        "--templates-dir", type=Path, metavar="DIR", help="folder of your own column templates"
+    )
+    command.add_argument(
+        "--strict-tracking",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="reject rows whose tracking number fails its check digit or belongs to another "
+        "carrier (default: warn)",
+    )
     command.add_argument(
         "--results", type=Path, metavar="FILE", help="results workbook (default: beside the input)"
     )
@@ -153,6 +186,23 @@ def _add_import_command(
     )
 
 
+def _add_templates_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "templates",
+        parents=[common],
+        help="list the column templates, or show one",
+        description="List the column templates, or show which headers one reads for each field.",
+    )
+    command.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    command.add_argument("name", nargs="?", metavar="NAME|PATH", help="template to show")
+    command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+    command.add_argument(
+        "--templates-dir", type=Path, metavar="DIR", help="folder of your own column templates"
+    )
+
+
 def _add_sandbox_command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
@@ -181,6 +231,9 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
             "location_id": args.location_id,
             "notify_customer": args.notify_customer,
             "template": args.template,
+            "column_map": parse_overrides(args.map) or None,
+            "templates_dir": args.templates_dir,
+            "strict_tracking": args.strict_tracking,
             "dry_run": args.dry_run or None,
             "delimiter": args.delimiter,
             "encoding": args.encoding,
@@ -189,7 +242,7 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
         },
         cwd=Path.cwd(),
     )
-    templates = load_templates()
+    templates = load_templates(user_folder=settings.templates_dir)
     with _sandbox_if_asked(args.sandbox, settings) as settings:
         if not settings.dry_run:
             require_credentials(settings)
@@ -197,6 +250,60 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
         jobs = [FileJob(path=path, results_path=args.results) for path in paths]
         show_progress = sys.stderr.isatty() and not args.verbose
         return asyncio.run(_import_all(jobs, settings, templates, show_progress))
+
+
+def run_templates(args: argparse.Namespace, out: TextIO) -> int:
+    settings = load_settings(
+        config_path=args.config,
+        environ={},
+        flags={"templates_dir": args.templates_dir},
+        cwd=Path.cwd(),
+    )
+    templates = load_templates(user_folder=settings.templates_dir)
+    if args.action == "list":
+        if args.name:
+            raise UsageError(
+                f'"templates list" takes no name; to see one, use: templates show {args.name}'
+            )
+        print_templates(templates, out)
+        return EXIT_OK
+    if not args.name:
+        raise UsageError("name the template to show, such as: ghl-fulfill templates show generic")
+    print_template(find_template(args.name, templates), out)
+    return EXIT_OK
+
+
+def print_templates(templates: Sequence[Template], out: TextIO) -> None:
+    """List the templates: name, how sure its header names are, and what it is for."""
+    width = max(len(template.name) for template in templates)
+    print(f"{'NAME':<{width}}  {'CONFIDENCE':<10}  DESCRIPTION", file=out)
+    for template in templates:
+        print(
+            f"{template.name:<{width}}  {template.confidence:<10}  {template.description}", file=out
+        )
+    print(
+        "\nThe template is picked from the file's headers; force one with --template NAME. "
+        "See one with: ghl-fulfill templates show NAME",
+        file=out,
+    )
+
+
+def print_template(template: Template, out: TextIO) -> None:
+    """Show a template's header names for each field, and its quirks."""
+    print(f"{template.name}: {template.description}", file=out)
+    print(f"File: {template.path}", file=out)
+    print(f"Confidence: {template.confidence}. {template.source}", file=out)
+    print("Fields, with the header names tried in order:", file=out)
+    for name in TEMPLATE_FIELDS:
+        aliases = template.fields.get(name)
+        if aliases:
+            label = FIELD_LABELS[name] + (" (required)" if name in REQUIRED_FIELDS else "")
+            print(f"  {label:<28} {', '.join(repr(alias) for alias in aliases)}", file=out)
+    if template.default_carrier:
+        print(f"Carrier of rows that name none: {template.default_carrier}", file=out)
+    if template.order_prefixes:
+        prefixes = ", ".join(repr(prefix) for prefix in template.order_prefixes)
+        print(f"Removed before order numbers: {prefixes}", file=out)
 
 
 def _unique_paths(paths: list[Path]) -> list[Path]:
@@ -309,9 +416,7 @@ def _notice(message: str) -> None:
 
 def print_summary(result: FileResult, out: TextIO) -> None:
     """Print what happened to a file: counts per status and the first problems."""
-    print(
-        f"{result.path}: template {result.template} ({result.template_score:.0%} matched)", file=out
-    )
+    print(f"{result.path}: template {result.template} ({result.template_match})", file=out)
     if result.dry_run:
         shown = (OrderStatus.READY, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
     else:

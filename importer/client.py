@@ -126,6 +126,21 @@ class HighLevelClient:
         params = {"altId": location_id, "altType": "location"}
         return await self._send("GET", path, location_id, params=params, idempotent=True)
 
+    async def search_orders(
+        self, location_id: str, search: str, *, limit: int, offset: int
+    ) -> ApiResponse:
+        """Read one page of the location's orders whose name matches `search` (List Orders)."""
+        params = {
+            "altId": location_id,
+            "altType": "location",
+            "search": search,
+            "limit": str(limit),
+            "offset": str(offset),
+        }
+        return await self._send(
+            "GET", "/payments/orders", location_id, params=params, idempotent=True
+        )
+
     async def list_fulfillments(self, order_id: str, location_id: str) -> ApiResponse:
         path = f"/payments/orders/{order_id}/fulfillments"
         params = {"altId": location_id, "altType": "location"}

@@ -34,6 +34,8 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "concurrency": int,
     "timeout_seconds": (int, float),
     "max_file_mb": (int, float),
+    "templates_dir": str,
+    "strict_tracking": bool,
 }
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _TYPE_NAMES = {
@@ -45,6 +47,8 @@ _TYPE_NAMES = {
     "concurrency": "a whole number",
     "timeout_seconds": "a number of seconds",
     "max_file_mb": "a number of megabytes",
+    "templates_dir": "a folder path in quotes",
+    "strict_tracking": "true or false",
 }
 _ENVIRONMENT = {"GHL_TOKEN": "token", "GHL_LOCATION_ID": "location_id", "GHL_BASE_URL": "base_url"}
 
@@ -61,6 +65,12 @@ class Settings:
     notify_customer: bool = False
     notify_source: str = DEFAULT_SOURCE
     template: str | None = None
+    # --map FIELD=HEADER options: field -> header, "" to leave a field unread.
+    column_map: Mapping[str, str] = field(default_factory=dict)
+    templates_dir: Path | None = None  # the user's own column templates
+    # Make a failed tracking-number check digit, or a carrier that the number
+    # contradicts, an error instead of a warning.
+    strict_tracking: bool = False
     dry_run: bool = False
     concurrency: int = 8
     timeout_seconds: float = 30.0
@@ -116,6 +126,9 @@ def load_settings(
         notify_customer=values.get("notify_customer", False),
         notify_source=sources.get("notify_customer", DEFAULT_SOURCE),
         template=values.get("template"),
+        column_map=dict(values.get("column_map", {})),
+        templates_dir=_templates_dir(values, path),
+        strict_tracking=bool(values.get("strict_tracking", False)),
         dry_run=bool(values.get("dry_run", False)),
         concurrency=values.get("concurrency", 8),
         timeout_seconds=float(values.get("timeout_seconds", 30.0)),
@@ -166,6 +179,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _templates_dir(values: Mapping[str, Any], config_path: Path) -> Path | None:
+    """Return the user's template folder; a relative path is taken from the config file's folder."""
+    folder = values.get("templates_dir")
+    if not folder:
+        return None
+    if isinstance(folder, Path):
+        return folder
+    return config_path.parent / Path(folder).expanduser()
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -7,7 +7,8 @@ status and a message. Exceptions are kept for what stops a whole file or run.
     ├── UsageError              bad flags or option values            exit 2
     ├── ConfigError             missing or invalid settings           exit 2
     ├── InputFileError          a file that cannot be read as a table exit 2
-    │   └── MissingColumnsError required columns not found            exit 2
+    │   ├── MissingColumnsError required columns not found            exit 2
+    │   └── UncertainMappingError columns matched by guesswork only     exit 2
     ├── ReportError             the results workbook cannot be saved  exit 2
     └── RunAbortedError         the run stopped, state is kept        exit 3
         ├── AuthenticationError token rejected (401/403)
@@ -48,6 +49,10 @@ class InputFileError(ImporterError):
 
 class MissingColumnsError(InputFileError):
     """Required columns could not be matched to the file's headers."""
+
+
+class UncertainMappingError(InputFileError):
+    """The columns were matched, but not surely enough to send anything without the user's word."""
 
 
 class ReportError(ImporterError):

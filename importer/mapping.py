@@ -32,6 +32,10 @@ FIELDS: tuple[str, ...] = (
     "location_id",
     "notify_customer",
 )
+# A column of shipping services ("UPS Ground", "Priority Mail") is read only to
+# name the carrier when the file has no carrier column, or the carrier cell is empty.
+SERVICE_FIELD = "service"
+TEMPLATE_FIELDS: tuple[str, ...] = (*FIELDS, SERVICE_FIELD)
 REQUIRED_FIELDS: tuple[str, ...] = ("order_id", "tracking_number")
 FIELD_LABELS: dict[str, str] = {
     "order_id": "order ID",
@@ -43,10 +47,22 @@ FIELD_LABELS: dict[str, str] = {
     "qty": "quantity",
     "location_id": "location ID",
     "notify_customer": "notify customer",
+    SERVICE_FIELD: "shipping service",
 }
 GENERIC_TEMPLATE = "generic"
+# How sure a template is of its tool's header names: "verified" against the
+# tool's own sample, "partial" when only some names are publicly known, and
+# "unverified" when the layout is built from the tool's documented fields.
+CONFIDENCE_LEVELS: tuple[str, ...] = ("verified", "partial", "unverified")
 
-_TEMPLATE_KEYS = frozenset({"name", "description", "source", "fields"})
+_TEMPLATE_KEYS = frozenset(
+    {"name", "description", "source", "confidence", "fields", "carrier", "order"}
+)
+_CARRIER_KEYS = frozenset({"default"})
+_ORDER_KEYS = frozenset({"prefixes"})
+# A header this close to a field's name (0 to 1, difflib's ratio) is proposed
+# for the field when no header matches exactly; the user must confirm it.
+_PROPOSAL_CUTOFF = 0.8
 _CLOSE_MATCH_CUTOFF = 0.6
 _MAX_CLOSE_MATCHES = 3
 
@@ -65,6 +81,13 @@ class Template:
     source: str  # where the header names come from and how well they are verified
     fields: Mapping[str, tuple[str, ...]]  # field -> aliases, tried in order
     path: Path
+    confidence: str = "unverified"  # one of CONFIDENCE_LEVELS
+    # The carrier of every shipment in the file when the row names none, for
+    # tools that ship with one carrier only (UPS WorldShip, FedEx Ship Manager).
+    default_carrier: str = ""
+    # Text the tool prints before its order numbers ("#", "SO-"), removed before
+    # the order is looked up in HighLevel.
+    order_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +102,19 @@ class ColumnMapping:
     score: float
     unmatched_headers: tuple[str, ...]  # file headers that no field uses
     notes: tuple[str, ...] = ()  # facts about the match worth telling the user
+    # Why the match cannot be trusted without the user's say; empty when it can.
+    doubts: tuple[str, ...] = ()
+    confirmed: frozenset[str] = frozenset()  # fields the user mapped with --map
+    proposed: frozenset[str] = frozenset()  # fields matched by a similar header only
+
+    @property
+    def confident(self) -> bool:
+        return not self.doubts
+
+    @property
+    def found_count(self) -> int:
+        """Count the template's fields that have a column."""
+        return sum(1 for name in self.template.fields if name in self.columns)
 
     def header_of(self, field: str) -> str | None:
         """Return the file's header text for a field, or None when the field has no column."""
@@ -120,19 +156,17 @@ def templates_folder() -> Path:
     return Path(__file__).parents[1] / "templates"
 
 
-def load_templates(folder: Path | None = None) -> list[Template]:
-    """Read every *.toml file in a folder, sorted by file name.
+def load_templates(
+    folder: Path | None = None, *, user_folder: Path | None = None
+) -> list[Template]:
+    """Read every *.toml file in a folder, sorted by file name, then those of the user's folder.
 
     Raises ConfigError naming the file and key when a template is invalid, when
-    two templates share a name, or when the folder contains no templates.
+    two templates share a name, or when a folder contains no templates.
     """
-    folder = templates_folder() if folder is None else folder
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: the column template folder was not found")
-
-    templates = [load_template(path) for path in sorted(folder.glob("*.toml"))]
-    if not templates:
-        raise ConfigError(f"{folder}: no column templates (*.toml files) were found in the folder")
+    templates = _folder_templates(templates_folder() if folder is None else folder)
+    if user_folder is not None:
+        templates += _folder_templates(user_folder)
 
     seen: dict[str, Path] = {}
     for template in templates:
@@ -142,6 +176,15 @@ def load_templates(folder: Path | None = None) -> list[Template]:
                 f"{seen[template.name]}; give each template its own name"
             )
         seen[template.name] = template.path
+    return templates
+
+
+def _folder_templates(folder: Path) -> list[Template]:
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: the column template folder was not found")
+    templates = [load_template(path) for path in sorted(folder.glob("*.toml"))]
+    if not templates:
+        raise ConfigError(f"{folder}: no column templates (*.toml files) were found in the folder")
     return templates
 
 
@@ -159,16 +202,54 @@ def load_template(path: Path) -> Template:
     if unknown:
         raise ConfigError(
             f'{path}: unknown key "{unknown[0]}"; a template has only the keys '
-            "name, description, source and [fields]"
+            "name, description, source, confidence, [fields], [carrier] and [order]"
         )
 
+    carrier = _read_table(path, document, "carrier", _CARRIER_KEYS)
+    order = _read_table(path, document, "order", _ORDER_KEYS)
     return Template(
         name=_required_text(path, document, "name"),
         description=_optional_text(path, document, "description"),
         source=_optional_text(path, document, "source"),
         fields=MappingProxyType(_read_fields(path, document.get("fields"))),
         path=path,
+        confidence=_read_confidence(path, document),
+        default_carrier=_optional_text(path, carrier, "default", prefix="carrier."),
+        order_prefixes=_read_prefixes(path, order),
     )
+
+
+def _read_table(
+    path: Path, document: Mapping[str, object], key: str, allowed: frozenset[str]
+) -> Mapping[str, object]:
+    table = document.get(key, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f'{path}: "{key}" must be a table, written [{key}] on a line of its own')
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        keys = ", ".join(sorted(allowed))
+        raise ConfigError(f'{path}: unknown key "{key}.{unknown[0]}"; [{key}] has only: {keys}')
+    return table
+
+
+def _read_confidence(path: Path, document: Mapping[str, object]) -> str:
+    value = document.get("confidence", "unverified")
+    if value not in CONFIDENCE_LEVELS:
+        levels = ", ".join(f'"{level}"' for level in CONFIDENCE_LEVELS)
+        raise ConfigError(f'{path}: key "confidence" must be one of {levels}')
+    return str(value)
+
+
+def _read_prefixes(path: Path, order: Mapping[str, object]) -> tuple[str, ...]:
+    prefixes = order.get("prefixes", [])
+    if not isinstance(prefixes, list) or not all(
+        isinstance(prefix, str) and prefix.strip() for prefix in prefixes
+    ):
+        raise ConfigError(
+            f'{path}: key "order.prefixes" must be a list of text in quotes, like ["#", "SO-"]'
+        )
+    # Longest first, so that "SO-" is removed before "S" would be.
+    return tuple(sorted((prefix.strip() for prefix in prefixes), key=len, reverse=True))
 
 
 def _required_text(path: Path, document: Mapping[str, object], key: str) -> str:
@@ -178,10 +259,12 @@ def _required_text(path: Path, document: Mapping[str, object], key: str) -> str:
     return value.strip()
 
 
-def _optional_text(path: Path, document: Mapping[str, object], key: str) -> str:
+def _optional_text(
+    path: Path, document: Mapping[str, object], key: str, *, prefix: str = ""
+) -> str:
     value = document.get(key, "")
     if not isinstance(value, str):
-        raise ConfigError(f'{path}: key "{key}" must be text in quotes')
+        raise ConfigError(f'{path}: key "{prefix}{key}" must be text in quotes')
     return value.strip()
 
 
@@ -194,9 +277,10 @@ def _read_fields(path: Path, table: object) -> dict[str, tuple[str, ...]]:
 
     fields: dict[str, tuple[str, ...]] = {}
     for name, aliases in table.items():
-        if name not in FIELDS:
+        if name not in TEMPLATE_FIELDS:
             raise ConfigError(
-                f'{path}: key "fields.{name}" is not a known field; use one of {", ".join(FIELDS)}'
+                f'{path}: key "fields.{name}" is not a known field; '
+                f"use one of {', '.join(TEMPLATE_FIELDS)}"
             )
         fields[name] = _read_aliases(path, name, aliases)
 
@@ -229,6 +313,8 @@ def _read_aliases(path: Path, name: str, aliases: object) -> tuple[str, ...]:
 class _Match:
     template: Template
     columns: dict[str, int]
+    confirmed: frozenset[str] = frozenset()
+    proposed: frozenset[str] = frozenset()
 
     @property
     def required_count(self) -> int:
@@ -239,12 +325,22 @@ class _Match:
         return self.required_count == len(REQUIRED_FIELDS)
 
     @property
+    def own_count(self) -> int:
+        """Count the fields found by the template's own header names."""
+        return len(self.columns) - len(self.confirmed) - len(self.proposed)
+
+    @property
     def score(self) -> float:
-        return len(self.columns) / len(self.template.fields)
+        found = sum(1 for name in self.template.fields if name in self.columns)
+        return found / len(self.template.fields)
 
 
 def match_template(
-    table: Table, templates: Sequence[Template], *, forced: str | None = None
+    table: Table,
+    templates: Sequence[Template],
+    *,
+    forced: str | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> ColumnMapping:
     """Pick the template that fits the table's headers and map its fields to columns.
 
@@ -253,30 +349,78 @@ def match_template(
     its own fields it found), then to a specific template over "generic", and
     then to the earlier template.
 
-    `forced` names a template or a path to a .toml file and skips the choice.
+    `overrides` maps fields to headers the user named with --map ("" leaves a
+    field unread); they win over every template. `forced` names a template or
+    a path to a .toml file and skips the choice.
+
+    The mapping has doubts, and must be confirmed before anything is sent, when
+    another template fits as well but reads other columns, or when a required
+    field was found only by a header whose name is close to the usual one.
     Raises MissingColumnsError when nothing fits, InputFileError when a header
-    that the chosen template reads is in more than one column, and UsageError
-    when `forced` names no known template.
+    that the chosen template reads is in more than one column or a --map
+    header is not in the file, and UsageError when `forced` names no known
+    template.
     """
+    chosen = _user_columns(table, overrides or {})
     if forced is not None:
         template = _forced_template(forced, templates)
-        match = _match(table.headers, template)
+        match = _match(table.headers, template, chosen)
         if not match.is_candidate:
             raise MissingColumnsError(
                 table.path, _missing_message(table, match, forced=True, templates=templates)
             )
-        return _column_mapping(table, match)
+        return _column_mapping(table, match, doubts=())
 
-    matches = [_match(table.headers, template) for template in templates]
+    matches = [_match(table.headers, template, chosen) for template in templates]
+    candidates = _fitting(matches)
+    if candidates:
+        best = _plainest(table, max(candidates, key=_rank), candidates)
+        return _column_mapping(table, best, doubts=_rival_doubts(table, best, candidates))
+
+    proposals = [_propose(table.headers, match) for match in matches]
+    fitting = [proposal for proposal in proposals if proposal.is_candidate]
+    if fitting:
+        best = max(fitting, key=_proposal_rank)
+        return _column_mapping(table, best, doubts=_proposal_doubts(table, best))
+
+    closest = _closest(matches)
+    raise MissingColumnsError(
+        table.path, _missing_message(table, closest, forced=False, templates=templates)
+    )
+
+
+def _fitting(matches: Sequence[_Match]) -> list[_Match]:
+    """Return the matches that find both required fields.
+
+    Columns named with --map fit every template alike, so a template counts
+    only when it also finds a column by its own names; when none does, the
+    generic template reads the file, as it assumes nothing about the tool.
+    """
     candidates = [match for match in matches if match.is_candidate]
-    if not candidates:
-        closest = _closest(matches)
-        raise MissingColumnsError(
-            table.path, _missing_message(table, closest, forced=False, templates=templates)
-        )
+    own = [match for match in candidates if match.own_count]
+    if own or not candidates:
+        return own
+    generic = [match for match in candidates if match.template.name == GENERIC_TEMPLATE]
+    return generic or candidates[:1]
 
-    best = max(candidates, key=_rank)
-    return _column_mapping(table, best)
+
+def _plainest(table: Table, best: _Match, candidates: Sequence[_Match]) -> _Match:
+    """Prefer the generic template to a tool's when both read the file alike.
+
+    A sheet with a few common headers ("Order ID", "Tracking Number") fits many
+    tools' templates; naming one of them in the summary would suggest the
+    file came from that tool. A tool's template keeps the file only when it
+    finds every one of its fields, or reads the file differently.
+    """
+    if best.template.name == GENERIC_TEMPLATE or best.score == 1:
+        return best
+    for other in candidates:
+        same = not _difference(table.headers, best, other) and len(other.columns) == len(
+            best.columns
+        )
+        if other.template.name == GENERIC_TEMPLATE and same:
+            return other
+    return best
 
 
 def header_score(cells: Sequence[str], templates: Sequence[Template]) -> int:
@@ -285,11 +429,23 @@ def header_score(cells: Sequence[str], templates: Sequence[Template]) -> int:
     The loader calls it on the rows at the top of a file to tell the header
     row from titles and export banners above it.
     """
-    return max((len(_match(cells, template).columns) for template in templates), default=0)
+    return max((len(_match(cells, template, {}).columns) for template in templates), default=0)
 
 
 def _rank(match: _Match) -> tuple[int, float, bool]:
     return (len(match.columns), match.score, match.template.name != GENERIC_TEMPLATE)
+
+
+def _proposal_rank(match: _Match) -> tuple[int, int, bool, float]:
+    # A guess should assume as little as it can about the tool, so among
+    # templates that found nothing by their own names, the generic one wins.
+    exact = len(match.columns) - len(match.proposed)
+    return (exact, len(match.columns), match.template.name == GENERIC_TEMPLATE, match.score)
+
+
+def find_template(name: str, templates: Sequence[Template]) -> Template:
+    """Find a template by name or read it from a .toml path; raises UsageError when unknown."""
+    return _forced_template(name, templates)
 
 
 def _forced_template(forced: str, templates: Sequence[Template]) -> Template:
@@ -309,6 +465,47 @@ def _forced_template(forced: str, templates: Sequence[Template]) -> Template:
     )
 
 
+def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
+    """Read --map FIELD=HEADER options; raises UsageError on a malformed one."""
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        field_name, equals, header = pair.partition("=")
+        field_name = field_name.strip().lower()
+        if not equals or not field_name:
+            raise UsageError(
+                f'--map "{pair}": write the field, "=" and the header, like '
+                '--map order_id="Order Number"'
+            )
+        if field_name not in TEMPLATE_FIELDS:
+            raise UsageError(
+                f'--map "{pair}": "{field_name}" is not a field; '
+                f"use one of {', '.join(TEMPLATE_FIELDS)}"
+            )
+        if field_name in overrides:
+            raise UsageError(f'--map names the field "{field_name}" twice; keep one')
+        overrides[field_name] = header.strip()
+    return overrides
+
+
+def _user_columns(table: Table, overrides: Mapping[str, str]) -> dict[str, int | None]:
+    """Find the column of each --map header; None for a field the user left unread."""
+    positions = _first_positions(table.headers)
+    chosen: dict[str, int | None] = {}
+    for name, header in overrides.items():
+        if not header:
+            chosen[name] = None
+            continue
+        index = positions.get(normalize_header(header))
+        if index is None:
+            raise InputFileError(
+                table.path,
+                f'--map {name}="{header}": the file has no column "{header}". '
+                f"Headers in the file: {_quoted_list(table.headers)}",
+            )
+        chosen[name] = index
+    return chosen
+
+
 def _first_positions(headers: Sequence[str]) -> dict[str, int]:
     """Map each normalized header to the first column that has it."""
     positions: dict[str, int] = {}
@@ -319,21 +516,88 @@ def _first_positions(headers: Sequence[str]) -> dict[str, int]:
     return positions
 
 
-def _match(headers: Sequence[str], template: Template) -> _Match:
+def _match(headers: Sequence[str], template: Template, chosen: Mapping[str, int | None]) -> _Match:
     positions = _first_positions(headers)
-    used: set[int] = set()
-    columns: dict[str, int] = {}
+    columns = {name: index for name, index in chosen.items() if index is not None}
+    used = set(columns.values())
     for name, aliases in template.fields.items():
+        if name in chosen:
+            continue
         for alias in aliases:
             index = positions.get(normalize_header(alias))
             if index is not None and index not in used:
                 columns[name] = index
                 used.add(index)
                 break
-    return _Match(template=template, columns=columns)
+    return _Match(template=template, columns=columns, confirmed=frozenset(columns) & set(chosen))
 
 
-def _column_mapping(table: Table, match: _Match) -> ColumnMapping:
+def _propose(headers: Sequence[str], match: _Match) -> _Match:
+    """Add, for each missing required field, the unused header closest to one of its names."""
+    columns = dict(match.columns)
+    proposed = set()
+    for name in REQUIRED_FIELDS:
+        if name in columns:
+            continue
+        used = set(columns.values())
+        scored = [
+            (_resemblance(header, match.template, name), -index)
+            for index, header in enumerate(headers)
+            if index not in used and normalize_header(header)
+        ]
+        ratio, negative_index = max(scored, default=(0.0, 0))
+        if ratio >= _PROPOSAL_CUTOFF:
+            columns[name] = -negative_index
+            proposed.add(name)
+    return _Match(match.template, columns, match.confirmed, frozenset(proposed))
+
+
+def _rival_doubts(table: Table, best: _Match, candidates: Sequence[_Match]) -> tuple[str, ...]:
+    """Name the templates that fit as well as the chosen one but would read the file otherwise."""
+    doubts = []
+    for other in candidates:
+        if other is best or len(other.columns) != len(best.columns):
+            continue
+        difference = _difference(table.headers, best, other)
+        if difference:
+            doubts.append(
+                f'template "{other.template.name}" fits as well as "{best.template.name}", '
+                f"but {difference}"
+            )
+    return tuple(doubts)
+
+
+def _difference(headers: Sequence[str], best: _Match, other: _Match) -> str:
+    """Describe the first way two matches would read the file differently, or return ""."""
+    for name in TEMPLATE_FIELDS:
+        mine, theirs = best.columns.get(name), other.columns.get(name)
+        if mine == theirs:
+            continue
+        if theirs is None:
+            return f'it does not read the {FIELD_LABELS[name]} from "{headers[mine or 0]}"'
+        return f'it reads the {FIELD_LABELS[name]} from "{headers[theirs]}"'
+    if best.template.default_carrier != other.template.default_carrier:
+        carrier = other.template.default_carrier or "no carrier"
+        return f"it gives {carrier} to rows without a carrier"
+    # Order prefixes are left out: they only shorten an order number before
+    # the lookup, which still needs an exact match of the order's name.
+    return ""
+
+
+def _proposal_doubts(table: Table, match: _Match) -> tuple[str, ...]:
+    doubts = []
+    for name in REQUIRED_FIELDS:
+        if name in match.proposed:
+            header = table.headers[match.columns[name]]
+            usual = match.template.fields.get(name, (FIELD_LABELS[name],))[0]
+            doubts.append(
+                f'the {FIELD_LABELS[name]} column was taken to be "{header}", '
+                f'whose name is only close to "{usual}"'
+            )
+    return tuple(doubts)
+
+
+def _column_mapping(table: Table, match: _Match, *, doubts: Sequence[str]) -> ColumnMapping:
     """Build the mapping of a chosen match; raises InputFileError on a repeated mapped header."""
     _reject_repeated_mapped_headers(table, match.columns)
 
@@ -347,7 +611,54 @@ def _column_mapping(table: Table, match: _Match) -> ColumnMapping:
             header for index, header in enumerate(table.headers) if index not in used
         ),
         notes=tuple(_unused_repeat_notes(table.headers, used)),
+        doubts=tuple(doubts),
+        confirmed=match.confirmed,
+        proposed=match.proposed,
     )
+
+
+def describe_mapping(mapping: ColumnMapping) -> list[str]:
+    """List which column each field is read from, one line per field."""
+    lines = []
+    for name in TEMPLATE_FIELDS:
+        header = mapping.header_of(name)
+        if header is None:
+            continue
+        how = " (close name, please confirm)" if name in mapping.proposed else ""
+        how = " (from --map)" if name in mapping.confirmed else how
+        lines.append(f'  {FIELD_LABELS[name]:<17} <- "{header}"{how}')
+    return lines
+
+
+def confirmation_message(mapping: ColumnMapping) -> str:
+    """Explain why a mapping needs the user's word, what it proposes and how to confirm it."""
+    template = mapping.template
+    lines = [
+        f'the columns were matched with template "{template.name}", but not surely enough '
+        "to send anything:"
+    ]
+    lines += [f"- {doubt}" for doubt in mapping.doubts]
+    lines.append("Proposed mapping:")
+    lines += describe_mapping(mapping)
+    if mapping.unmatched_headers:
+        lines.append("Columns not read: " + _quoted_list(mapping.unmatched_headers))
+    lines.append(
+        "If the mapping is right, run again with: " + " ".join(_confirming_options(mapping))
+    )
+    lines.append(
+        'To read a field from another column, change its --map option (--map FIELD="Header"); '
+        "to try another template, change --template. See `ghl-fulfill templates`."
+    )
+    return "\n".join(lines)
+
+
+def _confirming_options(mapping: ColumnMapping) -> list[str]:
+    options = [f"--template {mapping.template.name}"]
+    for name in REQUIRED_FIELDS:
+        header = mapping.header_of(name)
+        if name in mapping.proposed and header is not None:
+            options.append(f'--map {name}="{header}"')
+    return options
 
 
 def _columns_by_header(headers: Sequence[str]) -> dict[str, list[int]]:
@@ -445,10 +756,10 @@ def _missing_message(
     for name in missing:
         lines.append(_missing_field_line(template, name, suggestions[name]))
 
-    names = ", ".join(other.name for other in templates)
     lines.append(
-        "To fix it, rename the columns as shown above, or pick another template with "
-        f"--template (available: {names})."
+        "To fix it, rename the columns as shown above, name the columns with "
+        '--map FIELD="Header", or pick another template with --template NAME '
+        "(`ghl-fulfill templates` lists them)."
     )
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ token, Ctrl-C), and every order not sent by then is listed as such.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,13 +18,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from importer.client import HighLevelClient
+from importer.client import ApiResponse, HighLevelClient
 from importer.config import DEFAULT_SOURCE, Settings
-from importer.errors import RunAbortedError
+from importer.errors import RunAbortedError, UncertainMappingError
 from importer.group import Grouping, OrderGroup, group_shipments
 from importer.load import IgnoredRow, SourceRow, Table, load_table
-from importer.mapping import ColumnMapping, Template, header_score, match_template
-from importer.normalize import ShipmentRow, Shipments, normalize_table
+from importer.mapping import (
+    ColumnMapping,
+    Template,
+    confirmation_message,
+    header_score,
+    match_template,
+)
+from importer.normalize import ShipmentRow, Shipments, is_order_id, normalize_table
 from importer.records import (
     FileResult,
     OrderResult,
@@ -33,7 +40,7 @@ from importer.records import (
     Severity,
 )
 from importer.report import default_results_path, write_results
-from importer.resolve import resolve_order
+from importer.resolve import find_order_by_number, resolve_order
 from importer.submit import submit_order
 from importer.validate import build_request, check_orders
 
@@ -75,8 +82,11 @@ async def import_file(
         settings.load_options,
         header_score=lambda cells: header_score(cells, templates),
     )
-    mapping = match_template(table, templates, forced=settings.template)
+    mapping = match_template(
+        table, templates, forced=settings.template, overrides=settings.column_map
+    )
     _describe_input(result, table, mapping, settings)
+    _check_confidence(mapping, table, settings, notice)
 
     require_location = not (settings.dry_run and not settings.location_id)
     shipments, grouping = plan_orders(
@@ -84,6 +94,7 @@ async def import_file(
         mapping,
         default_location=settings.location_id,
         require_location=require_location,
+        strict_tracking=settings.strict_tracking,
     )
     result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
 
@@ -104,16 +115,48 @@ async def import_file(
 
 
 def plan_orders(
-    table: Table, mapping: ColumnMapping, *, default_location: str, require_location: bool
+    table: Table,
+    mapping: ColumnMapping,
+    *,
+    default_location: str,
+    require_location: bool,
+    strict_tracking: bool = False,
 ) -> tuple[Shipments, Grouping]:
     """Normalize, group and check the rows of a table: everything before the network."""
     columnar = len(table.rows) >= COLUMNAR_MIN_ROWS
-    shipments = normalize_table(table, mapping, columnar=columnar)
+    shipments = normalize_table(table, mapping, columnar=columnar, strict_tracking=strict_tracking)
     grouping = group_shipments(
         shipments, mapping=mapping, default_location=default_location, columnar=columnar
     )
     check_orders(grouping.orders, mapping, require_location=require_location)
     return shipments, grouping
+
+
+def _check_confidence(
+    mapping: ColumnMapping, table: Table, settings: Settings, notice: Notice
+) -> None:
+    """Stop before anything is sent when the columns were matched by guesswork.
+
+    A dry run goes on, so that the user can see what the proposed mapping
+    would do, and says that a real run would stop.
+    """
+    if mapping.confident:
+        return
+    message = confirmation_message(mapping)
+    if not settings.dry_run:
+        raise UncertainMappingError(table.path, message)
+    notice(f"{table.path}: {message}\nThis dry run goes on; a real run stops here until confirmed.")
+
+
+def describe_match(mapping: ColumnMapping) -> str:
+    """Say in words how well the template matched: "5 of 7 fields found, partial template"."""
+    template = mapping.template
+    text = f"{mapping.found_count} of {len(template.fields)} fields found"
+    if mapping.confirmed:
+        text += f", {len(mapping.confirmed)} set with --map"
+    if not mapping.confident:
+        text += ", needs confirmation"
+    return text
 
 
 def _describe_input(
@@ -123,6 +166,7 @@ def _describe_input(
     result.headers = table.headers
     result.template = mapping.template.name
     result.template_score = mapping.score
+    result.template_match = describe_match(mapping)
     result.location_id = settings.location_id
     result.notes.extend(table.notes)
     result.notes.extend(mapping.notes)
@@ -163,11 +207,16 @@ async def _process_orders(
     show_progress: bool,
 ) -> None:
     slots = asyncio.Semaphore(settings.concurrency)
+    # HighLevel order ID -> the file's reference to it, so that an order named
+    # twice in one file ("#1001" on some rows, its ID on others) is sent once.
+    claimed = {order.order_id: order.order_id for order in orders if is_order_id(order.order_id)}
     with tqdm(total=len(orders), unit="order", disable=not show_progress, leave=False) as bar:
 
         async def process(order: OrderGroup) -> None:
             async with slots:
-                outcomes[order.order_id] = await _process_order(order, settings, client, mapping)
+                outcomes[order.order_id] = await _process_order(
+                    order, settings, client, mapping, claimed
+                )
             bar.update()
 
         tasks = [asyncio.create_task(process(order)) for order in orders]
@@ -184,6 +233,7 @@ async def _process_order(
     settings: Settings,
     client: HighLevelClient | None,
     mapping: ColumnMapping,
+    claimed: dict[str, str],
 ) -> OrderResult:
     outcome = _result_for(order, OrderStatus.REJECTED)
     outcome.notify_customer = _notify(order, settings)
@@ -192,11 +242,15 @@ async def _process_order(
     if client is None:
         return _finished(outcome, OrderStatus.READY, message=_unchecked_message(order))
 
+    if not is_order_id(order.order_id):
+        found = await _look_up_number(order, client, mapping, claimed, outcome)
+        if found is None:
+            return outcome
+        order = found
+
     resolution = await resolve_order(client, order, mapping)
     order.problems.extend(resolution.problems)
-    if resolution.response is not None and not resolution.response.ok:
-        outcome.http_status = resolution.response.status_code
-        outcome.trace_id = resolution.response.trace_id
+    _record_response(outcome, resolution.response)
     if resolution.status is not OrderStatus.READY:
         outcome.fulfillment_id = resolution.fulfillment_id
         message = resolution.message or _problem_text(resolution.problems)
@@ -219,6 +273,51 @@ async def _process_order(
     return _finished(outcome, submission.status, message=submission.message)
 
 
+async def _look_up_number(
+    order: OrderGroup,
+    client: HighLevelClient,
+    mapping: ColumnMapping,
+    claimed: dict[str, str],
+    outcome: OrderResult,
+) -> OrderGroup | None:
+    """Find the HighLevel order of an order number; None when the outcome is final."""
+    number = order.order_id
+    lookup = await find_order_by_number(client, number, order.location_id)
+    column = mapping.header_of("order_id")
+    if lookup.failure:
+        _record_response(outcome, lookup.response)
+        _finished(outcome, OrderStatus.FAILED, message=lookup.failure)
+        return None
+    if lookup.problem:
+        order.problems.append(Problem(lookup.problem, tuple(order.rows), column))
+        _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
+        return None
+
+    outcome.order_id = lookup.order_id
+    other = claimed.setdefault(lookup.order_id, number)
+    if other != number:
+        problem = Problem(
+            f'"{number}" is the HighLevel order {lookup.order_id}, which other rows of the file '
+            f'name as "{other}"; write the order the same way on all its rows',
+            tuple(order.rows),
+            column,
+        )
+        order.problems.append(problem)
+        _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
+        return None
+    if lookup.warning:
+        order.problems.append(
+            Problem(lookup.warning, tuple(order.rows), column, severity=Severity.WARNING)
+        )
+    return dataclasses.replace(order, order_id=lookup.order_id)
+
+
+def _record_response(outcome: OrderResult, response: ApiResponse | None) -> None:
+    if response is not None and not response.ok:
+        outcome.http_status = response.status_code
+        outcome.trace_id = response.trace_id
+
+
 def plural(count: int, noun: str) -> str:
     """Write a count with its noun, adding "s" unless the count is 1."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
@@ -238,6 +337,8 @@ def _finished(outcome: OrderResult, status: OrderStatus, *, message: str) -> Ord
 
 
 def _unchecked_message(order: OrderGroup) -> str:
+    if not is_order_id(order.order_id):
+        return "valid so far; the order number was not looked up in HighLevel (no token)"
     if all(item.price_id for item in order.items) and order.items:
         return "valid; would be sent (quantities not checked: no token)"
     return "valid so far; items were not checked against HighLevel (no token)"
@@ -268,6 +369,7 @@ def _finish(
 ) -> None:
     """Give every order and every input row its final status."""
     result.finished_at = datetime.now()
+    outcome_of: dict[str, OrderResult] = {}
     for order in orders:
         outcome = outcomes.get(order.order_id)
         if outcome is None and order.has_errors:
@@ -278,8 +380,8 @@ def _finish(
         elif outcome is None:
             outcome = _not_sent(order, dry_run=result.dry_run)
         result.orders.append(outcome)
+        outcome_of[order.order_id] = outcome
 
-    outcome_of = {outcome.order_id: outcome for outcome in result.orders}
     order_problems = {order.order_id: order.problems for order in orders}
     without_order = {row.number for row in rows_without_order}
     by_number = {row.number: row for row in rows}
@@ -330,8 +432,10 @@ def _why_not_sent(row_number: int, outcome: OrderResult, order_problems: list[Pr
 
 
 def _result_for(order: OrderGroup, status: OrderStatus) -> OrderResult:
+    number = not is_order_id(order.order_id)
     return OrderResult(
-        order_id=order.order_id,
+        order_id="" if number else order.order_id,
+        order_number=order.order_id if number else "",
         location_id=order.location_id,
         status=status,
         rows=tuple(order.rows),

@@ -59,11 +59,12 @@ class Item:
 class OrderResult:
     """The outcome of one order, shown as one row of the Orders sheet."""
 
-    order_id: str
+    order_id: str  # the HighLevel order ID; "" when an order number found none
     location_id: str
     status: OrderStatus
     rows: tuple[int, ...]
     trackings: tuple[Tracking, ...] = ()
+    order_number: str = ""  # the order number the file gave instead of an order ID
     items: tuple[Item, ...] = ()
     notify_customer: bool | None = None
     fulfillment_id: str = ""
@@ -94,6 +95,7 @@ class FileResult:
     sheet: str | None = None
     template: str = ""
     template_score: float = 0.0
+    template_match: str = ""  # how well the template matched, in words
     headers: tuple[str, ...] = ()
     location_id: str = ""
     dry_run: bool = False

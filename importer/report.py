@@ -38,6 +38,7 @@ ROWS_SHEET = "Rows"
 SUMMARY_HEADERS = ("Field", "Value")
 ORDER_HEADERS = (
     "Order ID",
+    "Order Number",
     "Status",
     "Fulfillment ID",
     "Tracking Numbers",
@@ -157,6 +158,7 @@ def _summary_fields(result: FileResult) -> list[tuple[str, CellValue]]:
     fields += [
         ("Template", result.template),
         ("Match score", result.template_score),
+        ("Match", result.template_match),
         ("Location", result.location_id),
         ("Started", _local_naive(result.started_at)),
         ("Finished", _local_naive(result.finished_at)),
@@ -266,6 +268,7 @@ def _write_orders(sheet: Worksheet, orders: Sequence[OrderResult]) -> None:
 def _order_values(order: OrderResult) -> list[CellValue]:
     return [
         order.order_id,
+        order.order_number,
         order.status.value,
         order.fulfillment_id,
         _lines(tracking.number for tracking in order.trackings),

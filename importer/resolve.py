@@ -9,6 +9,7 @@ earlier run, so that running a file twice sends nothing twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -304,4 +305,123 @@ def _describe(order_items: Iterable[OrderItem]) -> str:
             for i in order_items
         )
         or "none"
+    )
+
+
+# --- order numbers ----------------------------------------------------------------------
+
+# Shipping tools print HighLevel's order name "Order #1001" as "#1001", "1001" or
+# "Order 1001"; these words and marks before the number are not part of it.
+_NAME_LEAD = re.compile(r"^(?:order\s*)?(?:#|no\.?\s|number\s)?\s*", re.IGNORECASE)
+_PREFIXED_NUMBER = re.compile(r"^[^\W\d_]+[\s_/-]*(\d+)$")
+_SEARCH_PAGE = 100
+# Enough pages to find two orders of one name among the near matches that
+# HighLevel's search returns; more would only spend the rate limit.
+_MAX_SEARCH_PAGES = 5
+
+
+@dataclass
+class OrderLookup:
+    """What the order-number search found: the order ID, or why there is none."""
+
+    order_id: str = ""
+    name: str = ""
+    problem: str = ""  # why the order was not found (rejected)
+    failure: str = ""  # why the search failed (failed, may work on a rerun)
+    warning: str = ""
+    response: ApiResponse | None = None
+
+
+def order_number_key(text: str) -> str:
+    """Reduce an order name or number to the part that identifies it: "Order #1001" -> "1001"."""
+    return _NAME_LEAD.sub("", text.strip()).strip().casefold()
+
+
+async def find_order_by_number(
+    client: HighLevelClient, number: str, location_id: str
+) -> OrderLookup:
+    """Find the one HighLevel order whose name is the order number.
+
+    The number is used only when exactly one order of the location is named
+    with it. A number with letters before it ("SO-1001") that matches no name
+    is tried once more without them, with a warning that says so.
+    """
+    key = order_number_key(number)
+    lookup = await _orders_named(client, key, location_id)
+    if lookup.order_id or lookup.failure or not lookup.problem.startswith(_NONE_FOUND):
+        return lookup
+
+    bare = _PREFIXED_NUMBER.match(key)
+    if bare is None:
+        return lookup
+    retry = await _orders_named(client, bare.group(1), location_id)
+    if not retry.order_id:
+        return lookup
+    retry.warning = (
+        f'no order is named "{number}", so its number {bare.group(1)} was used: '
+        f'it matched the order "{retry.name}"'
+    )
+    return retry
+
+
+_NONE_FOUND = "no order named"
+
+
+async def _orders_named(client: HighLevelClient, key: str, location_id: str) -> OrderLookup:
+    matches: list[tuple[str, str]] = []
+    offset = 0
+    for _ in range(_MAX_SEARCH_PAGES):
+        response = await client.search_orders(location_id, key, limit=_SEARCH_PAGE, offset=offset)
+        if not response.ok:
+            return OrderLookup(
+                failure=f"could not search HighLevel's orders: {response.message}",
+                response=response,
+            )
+        try:
+            page, total = _read_order_page(response.body)
+        except UnreadableResponse as error:
+            return OrderLookup(failure=str(error), response=response)
+
+        matches += [(order_id, name) for order_id, name in page if order_number_key(name) == key]
+        offset += len(page)
+        if len(matches) > 1 or not page or offset >= total:
+            break
+    return _one_match(key, location_id, matches)
+
+
+def _read_order_page(body: Any) -> tuple[list[tuple[str, str]], int]:
+    """Read List Orders' answer: ([(order ID, name), ...], total count)."""
+    data = body.get("data") if isinstance(body, dict) else None
+    total = body.get("totalCount") if isinstance(body, dict) else None
+    if not isinstance(data, list) or not isinstance(total, int | float):
+        raise UnreadableResponse("HighLevel's list of orders could not be read")
+
+    page = []
+    for entry in data:
+        if not isinstance(entry, dict) or not entry.get("_id"):
+            raise UnreadableResponse("an order in HighLevel's list of orders has no ID")
+        if not isinstance(entry.get("name"), str):
+            # Without names the search results cannot be told apart, and taking
+            # the first could fulfill a stranger's order.
+            raise UnreadableResponse(
+                "HighLevel's list of orders does not show order names, so order numbers "
+                "cannot be matched; use HighLevel order IDs in the file"
+            )
+        page.append((str(entry["_id"]), entry["name"]))
+    return page, int(total)
+
+
+def _one_match(key: str, location_id: str, matches: list[tuple[str, str]]) -> OrderLookup:
+    if len(matches) == 1:
+        order_id, name = matches[0]
+        return OrderLookup(order_id=order_id, name=name)
+    if not matches:
+        return OrderLookup(
+            problem=f'{_NONE_FOUND} "{key}" was found in location {location_id}; '
+            "check the order number, or use the HighLevel order ID"
+        )
+    listed = ", ".join(f'{order_id} ("{name}")' for order_id, name in matches)
+    return OrderLookup(
+        problem=f'more than one order is named "{key}" ({listed}); use the HighLevel order '
+        "ID of the right one instead of the number"
     )

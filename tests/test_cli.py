@@ -259,3 +259,85 @@ def test_row_without_order_id_fails_run(tmp_path: Path) -> None:
     completed = run_cli("import", str(export), "--dry-run", cwd=tmp_path)
     assert completed.returncode == 1
     assert "rejected row without an order ID: 3" in completed.stdout
+
+
+# --- templates, --map and unsure matches ------------------------------------------------------
+
+UNSURE_HEADERS = "Ordr ID,Trackng Number,Weight\n"
+UNSURE_ROW = "65a1b2c3d4e5f60718293a4b,1Z999AA10123456784,2 lb\n"
+
+
+def test_templates_lists_builtin(capsys: pytest.CaptureFixture[str]) -> None:
+    """`templates` lists every built-in template with its confidence."""
+    assert main(["templates"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:1] == ["ups_worldship"] for line in listed)
+
+
+def test_templates_show_prints_headers(capsys: pytest.CaptureFixture[str]) -> None:
+    """`templates show NAME` prints the header names read for each field."""
+    assert main(["templates", "show", "generic"]) == 0
+    assert "order ID (required)" in capsys.readouterr().out
+
+
+def test_templates_show_without_name_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`templates show` without a name says what to write."""
+    assert main(["templates", "show"]) == 2
+    assert "templates show generic" in capsys.readouterr().err
+
+
+def test_templates_include_users_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A template in the folder named by templates_dir in the config is listed."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "warehouse.toml").write_text(
+        'name = "our_warehouse"\ndescription = "Our own sheet"\n[fields]\n'
+        'order_id = ["Ref"]\ntracking_number = ["Parcel"]\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "ghl-fulfill.toml"
+    config.write_text('templates_dir = "mine"\n', encoding="utf-8")
+
+    assert main(["templates", "--config", str(config)]) == 0
+    assert "our_warehouse" in capsys.readouterr().out
+
+
+def test_unsure_match_stops_before_sending(tmp_path: Path) -> None:
+    """A real run whose columns were matched by close names only stops with exit 2."""
+    path = tmp_path / "unsure.csv"
+    path.write_text(UNSURE_HEADERS + UNSURE_ROW, encoding="utf-8")
+    completed = run_cli("import", str(path), "--sandbox", cwd=tmp_path)
+    assert completed.returncode == 2
+    assert "--map order_id=" in completed.stderr
+
+
+def test_unsure_match_confirmed_with_map(tmp_path: Path) -> None:
+    """The options the message proposes let the run go on."""
+    path = tmp_path / "unsure.csv"
+    path.write_text(UNSURE_HEADERS + UNSURE_ROW, encoding="utf-8")
+    completed = run_cli(
+        "import",
+        str(path),
+        "--dry-run",
+        "--map",
+        "order_id=Ordr ID",
+        "--map",
+        "tracking_number=Trackng Number",
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0
+    assert "1 ready" in completed.stdout
+
+
+def test_unsure_match_dry_run_goes_on(tmp_path: Path) -> None:
+    """A dry run shows the proposed mapping and checks the file anyway."""
+    path = tmp_path / "unsure.csv"
+    path.write_text(UNSURE_HEADERS + UNSURE_ROW, encoding="utf-8")
+    completed = run_cli("import", str(path), "--dry-run", cwd=tmp_path)
+    assert "a real run stops here until confirmed" in completed.stderr
+
+
+def test_malformed_map_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A --map option without "=" is a usage error with an example."""
+    assert main(["import", str(MANUAL_SAMPLE), "--dry-run", "--map", "order_id"]) == 2
+    assert '--map order_id="Order Number"' in capsys.readouterr().err

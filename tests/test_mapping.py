@@ -11,14 +11,17 @@ from importer.errors import ConfigError, InputFileError, MissingColumnsError, Us
 from importer.load import Table, load_table
 from importer.mapping import (
     FIELD_LABELS,
-    FIELDS,
     REQUIRED_FIELDS,
+    TEMPLATE_FIELDS,
     ColumnMapping,
     Template,
+    confirmation_message,
     header_score,
+    load_template,
     load_templates,
     match_template,
     normalize_header,
+    parse_overrides,
     templates_folder,
 )
 
@@ -104,17 +107,17 @@ def test_templates_folder_in_checkout() -> None:
 
 def test_builtin_templates_load(templates: list[Template]) -> None:
     """Every built-in template loads and defines the required fields."""
-    assert [template.name for template in templates] == ["generic", "shipstation", "ups_worldship"]
+    assert {"generic", "shipstation", "ups_worldship"} <= {template.name for template in templates}
     for template in templates:
         assert set(REQUIRED_FIELDS) <= set(template.fields)
-        assert set(template.fields) <= set(FIELDS)
+        assert set(template.fields) <= set(TEMPLATE_FIELDS)
         assert template.description
         assert template.source
 
 
 def test_field_labels_cover_fields() -> None:
     """Every canonical field has a human name for messages."""
-    assert set(FIELD_LABELS) == set(FIELDS)
+    assert set(FIELD_LABELS) == set(TEMPLATE_FIELDS)
 
 
 def test_shipstation_export_matched(tmp_path: Path, templates: list[Template]) -> None:
@@ -141,7 +144,7 @@ def test_worldship_export_matched(tmp_path: Path, templates: list[Template]) -> 
     assert mapping.template.name == "ups_worldship"
     assert mapping.header_of("order_id") == "Reference 1"
     assert mapping.header_of("tracking_number") == "Tracking Number"
-    assert mapping.header_of("carrier") == "Service Type"
+    assert mapping.header_of("service") == "Service Type"
     assert mapping.header_of("sku") == "Reference 2"
     assert mapping.header_of("qty") is None
     assert mapping.score == pytest.approx(4 / 5)
@@ -164,7 +167,7 @@ def test_generic_headers_matched(tmp_path: Path, templates: list[Template]) -> N
         "notify_customer": 6,
     }
     assert mapping.unmatched_headers == ()
-    assert mapping.score == pytest.approx(7 / 9)
+    assert mapping.score == pytest.approx(7 / 10)
 
 
 def test_camel_case_headers_matched(tmp_path: Path, templates: list[Template]) -> None:
@@ -401,7 +404,7 @@ def test_header_score_best_template(templates: list[Template]) -> None:
     """The score is that of the template finding most fields, not a sum over templates."""
     cells = SHIPSTATION_HEADERS.split(",")
 
-    assert header_score(cells, templates) == 5
+    assert header_score(cells, templates) == 6
 
 
 def test_header_score_without_templates() -> None:
@@ -447,7 +450,7 @@ def test_forced_unknown_name_rejected(tmp_path: Path, templates: list[Template])
         match_template(table, templates, forced="shopify")
 
     assert 'unknown template "shopify"' in str(caught.value)
-    assert "generic, shipstation, ups_worldship" in str(caught.value)
+    assert "generic, ordoro, pirate_ship" in str(caught.value)
 
 
 def test_forced_missing_path_rejected(tmp_path: Path, templates: list[Template]) -> None:
@@ -476,21 +479,21 @@ def test_forced_template_missing_columns(tmp_path: Path, templates: list[Templat
 
 def test_missing_columns_message(tmp_path: Path, templates: list[Template]) -> None:
     """The error lists missing fields, file headers, close headers and the fix."""
-    table = table_with(tmp_path, "Ordr ID,Trackng Number,Weight")
+    table = table_with(tmp_path, "Ordr Ident,Trakk Nmb,Weight")
 
     message = missing_columns(table, templates)
 
     assert message.startswith(f"{table.path}: the order ID and tracking number columns were")
-    assert 'Headers in the file: "Ordr ID", "Trackng Number", "Weight"' in message
+    assert 'Headers in the file: "Ordr Ident", "Trakk Nmb", "Weight"' in message
     assert (
         '- order ID: no column matches; rename the column that holds it to "Order ID" '
-        '(closest headers in the file: "Ordr ID")'
+        '(closest headers in the file: "Ordr Ident")'
     ) in message
     assert (
         "- tracking number: no column matches; rename the column that holds it to "
-        '"Tracking Number" (closest headers in the file: "Trackng Number")'
+        '"Tracking Number" (closest headers in the file: "Trakk Nmb")'
     ) in message
-    assert "--template (available: generic, shipstation, ups_worldship)" in message
+    assert "`ghl-fulfill templates` lists them" in message
 
 
 def test_missing_columns_names_closest_template(tmp_path: Path, templates: list[Template]) -> None:
@@ -640,3 +643,181 @@ def test_template_empty_folder_rejected(tmp_path: Path) -> None:
     message = config_error(tmp_path)
 
     assert "no column templates" in message
+
+
+# --- confidence, proposals and --map --------------------------------------------------
+
+
+def test_close_headers_proposed_not_trusted(tmp_path: Path, templates: list[Template]) -> None:
+    """Headers only close to the usual names give a mapping that must be confirmed."""
+    table = table_with(tmp_path, "Ordr ID,Trackng Number,Weight")
+
+    mapping = match_template(table, templates)
+
+    assert not mapping.confident
+    assert mapping.header_of("order_id") == "Ordr ID"
+    assert mapping.proposed == {"order_id", "tracking_number"}
+
+
+def test_confirmation_message_gives_options(tmp_path: Path, templates: list[Template]) -> None:
+    """The message for an unsure mapping shows the options that confirm it."""
+    table = table_with(tmp_path, "Ordr ID,Trackng Number,Weight")
+
+    message = confirmation_message(match_template(table, templates))
+
+    assert (
+        '--template generic --map order_id="Ordr ID" --map tracking_number="Trackng Number"'
+        in message
+    )
+
+
+def test_confirmation_message_lists_unread_columns(
+    tmp_path: Path, templates: list[Template]
+) -> None:
+    """The message for an unsure mapping names the columns nothing reads."""
+    table = table_with(tmp_path, "Ordr ID,Trackng Number,Weight")
+
+    message = confirmation_message(match_template(table, templates))
+
+    assert 'Columns not read: "Weight"' in message
+
+
+def test_map_confirms_proposal(tmp_path: Path, templates: list[Template]) -> None:
+    """Mapping the proposed headers with --map makes the mapping trusted."""
+    table = table_with(tmp_path, "Ordr ID,Trackng Number,Weight")
+    overrides = {"order_id": "Ordr ID", "tracking_number": "Trackng Number"}
+
+    mapping = match_template(table, templates, overrides=overrides)
+
+    assert mapping.confident
+
+
+def test_map_wins_over_template(tmp_path: Path, templates: list[Template]) -> None:
+    """A --map header is read for its field even where a template names another."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Our Ref")
+
+    mapping = match_template(table, templates, overrides={"order_id": "our ref"})
+
+    assert mapping.header_of("order_id") == "Our Ref"
+
+
+def test_map_empty_header_leaves_field_unread(tmp_path: Path, templates: list[Template]) -> None:
+    """--map carrier= keeps the carrier column from being read."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Carrier")
+
+    mapping = match_template(table, templates, overrides={"carrier": ""})
+
+    assert mapping.header_of("carrier") is None
+
+
+def test_map_unknown_header_names_file(tmp_path: Path, templates: list[Template]) -> None:
+    """A --map header that is not in the file is an error naming the file and its headers."""
+    table = table_with(tmp_path, "Order ID,Tracking Number")
+
+    with pytest.raises(InputFileError) as caught:
+        match_template(table, templates, overrides={"sku": "Item Code"})
+
+    assert 'the file has no column "Item Code"' in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("pair", "expected"),
+    [
+        ("order_id=Order Number", {"order_id": "Order Number"}),
+        ("SKU = Item Code ", {"sku": "Item Code"}),
+        ("carrier=", {"carrier": ""}),
+    ],
+)
+def test_parse_overrides_reads_pairs(pair: str, expected: dict[str, str]) -> None:
+    """--map FIELD=HEADER options become a field to header table."""
+    assert parse_overrides([pair]) == expected
+
+
+@pytest.mark.parametrize("pair", ["order_id", "=Order", "weight=Weight"])
+def test_parse_overrides_rejects_malformed(pair: str) -> None:
+    """A --map option without a known field and "=" is a usage error."""
+    with pytest.raises(UsageError):
+        parse_overrides([pair])
+
+
+def test_rival_template_reading_other_column_doubted(tmp_path: Path) -> None:
+    """Two templates that fit equally well but read other columns make the match unsure."""
+    first = make_template("first", {"order_id": ("Ref A",), "tracking_number": ("Tracking",)})
+    second = make_template("second", {"order_id": ("Ref B",), "tracking_number": ("Tracking",)})
+    table = table_with(tmp_path, "Ref A,Ref B,Tracking")
+
+    mapping = match_template(table, [first, second])
+
+    assert mapping.doubts == (
+        'template "second" fits as well as "first", but it reads the order ID from "Ref B"',
+    )
+
+
+def test_rival_template_reading_same_columns_trusted(tmp_path: Path) -> None:
+    """Two templates that would read the file alike leave no doubt."""
+    first = make_template("first", {"order_id": ("Ref",), "tracking_number": ("Tracking",)})
+    second = make_template("second", {"order_id": ("Ref",), "tracking_number": ("Tracking",)})
+    table = table_with(tmp_path, "Ref,Tracking")
+
+    assert match_template(table, [first, second]).confident
+
+
+def test_forced_template_trusted(tmp_path: Path) -> None:
+    """A template named with --template is the user's choice and needs no confirmation."""
+    first = make_template("first", {"order_id": ("Ref A",), "tracking_number": ("Tracking",)})
+    second = make_template("second", {"order_id": ("Ref B",), "tracking_number": ("Tracking",)})
+    table = table_with(tmp_path, "Ref A,Ref B,Tracking")
+
+    assert match_template(table, [first, second], forced="second").confident
+
+
+def test_template_quirks_read(tmp_path: Path) -> None:
+    """A template's default carrier, order prefixes and confidence are read."""
+    path = write_template(
+        tmp_path,
+        "worldship.toml",
+        'name = "ws"\nconfidence = "partial"\n[fields]\norder_id = ["Ref"]\n'
+        'tracking_number = ["Tracking"]\nservice = ["Service Type"]\n'
+        '[carrier]\ndefault = "UPS"\n[order]\nprefixes = ["#", "SO-"]\n',
+    )
+
+    template = load_template(path)
+
+    assert template.confidence == "partial"
+    assert template.default_carrier == "UPS"
+    assert template.order_prefixes == ("SO-", "#")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('confidence = "sure"', 'key "confidence" must be one of'),
+        ('[carrier]\nname = "UPS"', 'unknown key "carrier.name"'),
+        ("[order]\nprefixes = [1]", 'key "order.prefixes" must be a list of text'),
+        ('carrier = "UPS"', '"carrier" must be a table'),
+    ],
+)
+def test_template_quirk_errors(tmp_path: Path, text: str, expected: str) -> None:
+    """A wrong quirk in a template is a configuration error naming the key."""
+    path = write_template(
+        tmp_path,
+        "bad.toml",
+        f'name = "bad"\n{text}\n[fields]\norder_id = ["Ref"]\ntracking_number = ["T"]\n'
+        if not text.startswith("[")
+        else f'name = "bad"\n[fields]\norder_id = ["Ref"]\ntracking_number = ["T"]\n{text}\n',
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        load_template(path)
+
+    assert expected in str(caught.value)
+
+
+def test_plain_sheet_shown_as_generic(tmp_path: Path, templates: list[Template]) -> None:
+    """Two common headers fit many tools' templates; the generic one is named."""
+    table = table_with(tmp_path, "Order ID,Tracking Number")
+
+    mapping = match_template(table, templates)
+
+    assert mapping.template.name == "generic"
+    assert mapping.confident

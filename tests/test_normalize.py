@@ -33,11 +33,35 @@ def test_order_id_uppercase_lowered() -> None:
     assert not row.has_errors
 
 
-def test_order_number_rejected() -> None:
-    """An order number such as #1001 is not an order ID and says so."""
-    row = normalize_one({"Order ID": "#1001"})
+@pytest.mark.parametrize(
+    ("cell", "number"),
+    [
+        ("#1001", "1001"),
+        ("1001", "1001"),
+        ("Order #1001", "1001"),
+        ("# 1001", "1001"),
+        ("SO-1001", "SO-1001"),
+        ("12-34567-89012", "12-34567-89012"),
+        ("1001.0", "1001"),
+    ],
+)
+def test_order_number_read(cell: str, number: str) -> None:
+    """An order number as shipping tools print it is kept, without "#", for the lookup."""
+    row = normalize_one({"Order ID": cell})
+    assert row.order_id == number
+
+
+@pytest.mark.parametrize("cell", ["SO 1001 X", "1.0012E+6", "#", "=1001", "-1001"])
+def test_malformed_order_number_rejected(cell: str) -> None:
+    """A value that is neither an order ID nor an order number is an error."""
+    row = normalize_one({"Order ID": cell})
     assert row.has_errors
-    assert "is not a HighLevel order ID" in messages(row)[0]
+
+
+def test_malformed_order_number_message() -> None:
+    """The error says what an order ID and an order number look like."""
+    row = normalize_one({"Order ID": "SO 1001 X"})
+    assert "is neither a HighLevel order ID" in messages(row)[0]
 
 
 def test_missing_order_id_rejected() -> None:

@@ -24,6 +24,10 @@ ORDERS = (
     "65a1b2c3d4e5f60718293a4e",
     "'65a1b2c3d4e5f60718293a4f",
     "#1001",
+    "1001",
+    "SO-1001",
+    "1001.0",
+    "Order #1002",
     "",
 )
 TRACKINGS = (
@@ -78,6 +82,7 @@ PLAIN = {
 def random_rows(generator: random.Random, count: int) -> list[dict[str, str]]:
     """Rows that are plain most of the time, so that both paths have work."""
     plain_orders = [f"{0x65A000000000000000000000 + index:024x}" for index in range(count // 3 + 1)]
+    plain_orders += [str(1001 + index) for index in range(count // 10 + 1)]
     rows: list[dict[str, str]] = []
     for _ in range(count):
         if rows and generator.random() < 0.05:
@@ -105,12 +110,18 @@ def test_columnar_plan_matches_rows_in_batches() -> None:
     check_plan(make_table(random_rows(generator, 6000)))
 
 
-def check_plan(table: Table) -> None:
+@pytest.mark.parametrize("seed", range(100, 110))
+def test_columnar_plan_matches_rows_strict(seed: int) -> None:
+    generator = random.Random(seed)
+    check_plan(make_table(random_rows(generator, generator.randrange(1, 60))), strict=True)
+
+
+def check_plan(table: Table, *, strict: bool = False) -> None:
     """Assert that both paths give the same rows, orders, problems and counts."""
     mapping = mapping_for(table)
 
-    shipments = normalize_table(table, mapping, columnar=True)
-    expected_rows = [normalize_row(row, mapping) for row in table.rows]
+    shipments = normalize_table(table, mapping, columnar=True, strict_tracking=strict)
+    expected_rows = [normalize_row(row, mapping, strict_tracking=strict) for row in table.rows]
     assert list(shipments) == expected_rows
 
     grouping = group_shipments(shipments, mapping=mapping, default_location="Loc1")

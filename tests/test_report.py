@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -531,6 +532,7 @@ def test_summary_order_of_fields(tmp_path: Path) -> None:
         "Sheet",
         "Template",
         "Match score",
+        "Match",
         "Location",
         "Started",
         "Finished",
@@ -620,7 +622,7 @@ def test_frozen_panes(tmp_path: Path, name: str, panes: str) -> None:
     assert _sheet(_write(tmp_path), name).freeze_panes == panes
 
 
-@pytest.mark.parametrize(("name", "ref"), [("Orders", "A1:L5"), ("Rows", "A1:I9")])
+@pytest.mark.parametrize(("name", "ref"), [("Orders", "A1:M5"), ("Rows", "A1:I9")])
 def test_autofilter_covers_table(tmp_path: Path, name: str, ref: str) -> None:
     """Orders and Rows have an autofilter over the whole table."""
     assert _sheet(_write(tmp_path), name).auto_filter.ref == ref
@@ -669,8 +671,9 @@ def test_column_width_capped(tmp_path: Path) -> None:
     workbook = _write(tmp_path, _file_result(orders=[order]))
     sheet = _sheet(workbook, "Orders")
 
-    assert sheet.column_dimensions["I"].width == report.MAX_COLUMN_WIDTH
-    assert sheet["I2"].alignment.wrap_text
+    message = get_column_letter(report.ORDER_HEADERS.index("Message") + 1)
+    assert sheet.column_dimensions[message].width == report.MAX_COLUMN_WIDTH
+    assert sheet[f"{message}2"].alignment.wrap_text
 
 
 def test_column_width_fits_content(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from importer.normalize.rows import (
     ORDER_ID,
     ShipmentRow,
     clean_text,
+    is_order_id,
     normalize_row,
     shorten,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "ShipmentRow",
     "Shipments",
     "clean_text",
+    "is_order_id",
     "normalize_row",
     "normalize_table",
     "shorten",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -25,14 +25,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from importer import carriers
-from importer.load import Rows, Table, to_numpy
-from importer.mapping import FIELDS, ColumnMapping
+from importer.load import Rows, SourceRow, Table, to_numpy
+from importer.mapping import FIELDS, SERVICE_FIELD, ColumnMapping
 from importer.normalize.rows import (
     MAX_CARRIER,
     MAX_LOCATION_ID,
     MAX_TRACKING_NUMBER,
     MAX_TRACKING_URL,
     ShipmentRow,
+    has_tracking_doubt,
+    infer_carrier,
     normalize_row,
 )
 
@@ -56,7 +58,9 @@ _FAST_RULES = {
     "qty": r"(0*[1-9][0-9]{0,8}(\.0+)?)?",  # turned into a number
     "location_id": rf"[A-Za-z0-9]{{0,{MAX_LOCATION_ID}}}",
     "notify_customer": r"(?i:yes|y|true|1|x|no|n|false|0)?",  # turned into yes or no
+    SERVICE_FIELD: r"[ -~]*",  # read only to name a missing carrier
 }
+_ORDER_NUMBER_DIGITS = r"[0-9]{1,18}"
 # Fields whose values may contain spaces, which normalize_row collapses when
 # there are several in a row.
 _SPACED_FIELDS = ("carrier", "tracking_url", "sku")
@@ -140,7 +144,9 @@ def built_tracking_url(carrier_name: str, tracking_number: str) -> str:
     return carriers.tracking_url(carrier, tracking_number)
 
 
-def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = True) -> Shipments:
+def normalize_table(
+    table: Table, mapping: ColumnMapping, *, columnar: bool = True, strict_tracking: bool = False
+) -> Shipments:
     """Normalize every data row of a table.
 
     With `columnar` false every row goes through normalize_row and no arrays
@@ -148,6 +154,7 @@ def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = Tr
     """
     rows = table.rows
     count = len(rows)
+    normalize = functools.partial(normalize_row, mapping=mapping, strict_tracking=strict_tracking)
     if not columnar or not count:
         return Shipments(
             rows=rows,
@@ -155,7 +162,7 @@ def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = Tr
             text={},
             qty=np.full(count, NO_QTY, dtype=np.int64),
             notify_customer=np.full(count, NOTIFY_UNSET, dtype=np.int8),
-            slow={position: normalize_row(row, mapping) for position, row in enumerate(rows)},
+            slow={position: normalize(row) for position, row in enumerate(rows)},
         )
     trimmed = {name: _trimmed(rows, mapping, name, count) for name in _FAST_RULES}
 
@@ -169,8 +176,15 @@ def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = Tr
         "sku": trimmed["sku"],
         "location_id": trimmed["location_id"],
     }
-    text["carrier"] = _carriers(trimmed["carrier"], text["tracking_number"])
+    text["carrier"], unnamed = _carriers(
+        trimmed["carrier"],
+        text["tracking_number"],
+        trimmed[SERVICE_FIELD],
+        mapping.template.default_carrier,
+    )
+    fast &= ~unnamed
     fast &= ~_may_have_lost_zeros(text["carrier"], text["tracking_number"])
+    fast &= ~_tracking_doubts(text["carrier"], text["tracking_number"], fast)
     # Only the URL given in the file is kept. A URL from the carrier and the
     # number is built with the row, so no array of a million URLs is needed.
     text["tracking_url"] = trimmed["tracking_url"]
@@ -182,7 +196,7 @@ def normalize_table(table: Table, mapping: ColumnMapping, *, columnar: bool = Tr
         qty=_quantities(trimmed["qty"], fast),
         notify_customer=_notify(trimmed["notify_customer"], count),
     )
-    _normalize_slow_rows(shipments, mapping, np.flatnonzero(~fast))
+    _normalize_slow_rows(shipments, normalize, np.flatnonzero(~fast))
     return shipments
 
 
@@ -205,7 +219,7 @@ def _fast_rows(
 ) -> np.ndarray:
     """Mark the rows whose mapped cells all follow the fast rules."""
     checks = [
-        functools.partial(_follows_rule, rows.column(index), _FAST_RULES[name])
+        functools.partial(_follows_rule, rows.column(index), _rule(name, mapping))
         for name, index in mapping.columns.items()
     ]
     checks += [
@@ -223,6 +237,17 @@ def _fast_rows(
         for mask in pool.map(lambda check: check(), checks):
             fast &= mask
     return fast
+
+
+def _rule(name: str, mapping: ColumnMapping) -> str:
+    """Return a field's fast rule; an order column may also hold plain order numbers."""
+    rule = _FAST_RULES[name]
+    prefixes = mapping.template.order_prefixes
+    if name == "order_id" and not any(prefix[:1].isdigit() for prefix in prefixes):
+        # normalize_row keeps digits as they are: a template's prefix could only
+        # change them if it began with a digit.
+        rule = f"({rule}|{_ORDER_NUMBER_DIGITS})"
+    return rule
 
 
 def _follows_rule(raw: pa.ChunkedArray, rule: str) -> np.ndarray:
@@ -266,22 +291,53 @@ def _codes_of(indices: pa.Array) -> np.ndarray:
     return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _carriers(given: pa.ChunkedArray, tracking: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Name each row's carrier as normalize_row does: canonical, given, or detected."""
+def _carriers(
+    given: pa.ChunkedArray, tracking: pa.ChunkedArray, service: pa.ChunkedArray, default: str
+) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """Name each row's carrier as normalize_row does: canonical, given, or inferred.
+
+    Also returns a mask of the rows whose service names no carrier when
+    nothing else does, which normalize_row warns about.
+    """
     distinct, codes = first_appearance_codes(given)
     names = [_carrier_name(value) for value in distinct.to_pylist()]
     named = pc.take(pa.array(names, pa.large_string()), pa.array(codes))
 
-    missing = pc.equal(given, "")
-    if not pc.any(missing).as_py():
-        return named
-    upper = pc.ascii_upper(tracking)
-    for pattern, name in carriers.NUMBER_PATTERNS:
-        carrier = carriers.find_carrier(name)
-        detected = pc.and_(missing, pc.match_substring_regex(upper, pattern))
-        if carrier is not None:
-            named = pc.if_else(detected, carrier.name, named)
-    return named
+    missing = to_numpy(pc.equal(given, ""))
+    unnamed = np.zeros(len(missing), dtype=bool)
+    positions = np.flatnonzero(missing)
+    if not len(positions):
+        return named, unnamed
+
+    taken = pa.array(positions)
+    services = pc.take(service, taken).to_pylist()
+    numbers = pc.take(tracking, taken).to_pylist()
+    inferred = [
+        infer_carrier(text, default, number) for text, number in zip(services, numbers, strict=True)
+    ]
+    unnamed[positions] = [
+        bool(text) and not name for text, name in zip(services, inferred, strict=True)
+    ]
+    named = pc.replace_with_mask(named, pa.array(missing), pa.array(inferred, pa.large_string()))
+    return named, unnamed
+
+
+def _tracking_doubts(
+    carrier: pa.ChunkedArray, tracking: pa.ChunkedArray, fast: np.ndarray
+) -> np.ndarray:
+    """Mark the fast rows whose number fails its carrier's check digit or is another's number."""
+    doubtful = np.zeros(len(fast), dtype=bool)
+    checked = fast & to_numpy(pc.not_equal(carrier, ""))
+    positions = np.flatnonzero(checked)
+    if not len(positions):
+        return doubtful
+    taken = pa.array(positions)
+    names = pc.take(carrier, taken).to_pylist()
+    numbers = pc.take(tracking, taken).to_pylist()
+    doubtful[positions] = [
+        has_tracking_doubt(name, number) for name, number in zip(names, numbers, strict=True)
+    ]
+    return doubtful
 
 
 def _carrier_name(value: str) -> str:
@@ -323,12 +379,12 @@ def _notify(trimmed: pa.ChunkedArray, count: int) -> np.ndarray:
 
 
 def _normalize_slow_rows(
-    shipments: Shipments, mapping: ColumnMapping, positions: np.ndarray
+    shipments: Shipments, normalize: Callable[[SourceRow], ShipmentRow], positions: np.ndarray
 ) -> None:
     """Normalize the given rows one at a time and write their values into the arrays."""
     if not len(positions):
         return
-    slow = {int(p): normalize_row(shipments.rows[int(p)], mapping) for p in positions}
+    slow = {int(p): normalize(shipments.rows[int(p)]) for p in positions}
     shipments.slow = slow
 
     mask = np.zeros(len(shipments), dtype=bool)

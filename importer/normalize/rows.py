@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from importer import carriers
 from importer.load import SourceRow
-from importer.mapping import ColumnMapping
+from importer.mapping import SERVICE_FIELD, ColumnMapping
 from importer.records import Problem, Severity
 
 ORDER_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -28,6 +28,11 @@ _WHOLE_NUMBER = re.compile(r"^-?\d+(\.0+)?$")
 _MAX_QTY_DIGITS = 9
 _TRACKING_CHARACTERS = re.compile(r"[A-Za-z0-9-]+")
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]+")
+# An order number as shop and shipping tools print it: "1001", "SO-1001",
+# "12-34567-89012" (eBay). It names an order only once looked up in HighLevel.
+MAX_ORDER_NUMBER = 64
+_ORDER_LEAD = re.compile(r"^(?:order\s+|order\s*#)?#?\s*", re.IGNORECASE)
+_ORDER_NUMBER = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._/-]{{0,{MAX_ORDER_NUMBER - 1}}}")
 # Word processors and web pages put these around a value, and no ID or tracking number has them.
 _SMART_QUOTES = "\u201c\u201d\u201e\u2018\u2019\u201a\u00ab\u00bb"
 _QUOTE_MARKS = _SMART_QUOTES + "\"'"
@@ -48,6 +53,11 @@ MAX_TRACKING_URL = 2000
 MAX_LOCATION_ID = 64
 # A message shows at most this many characters of a cell, so a huge cell cannot flood it.
 MAX_SHOWN = 40
+
+
+def is_order_id(reference: str) -> bool:
+    """Tell a HighLevel order ID (24 lowercase hex digits) from an order number."""
+    return ORDER_ID.match(reference) is not None
 
 
 @dataclass(slots=True)
@@ -79,11 +89,12 @@ class ShipmentRow:
 class _RowReader:
     """Reads one row's mapped cells and records problems against its columns."""
 
-    def __init__(self, row: SourceRow, mapping: ColumnMapping) -> None:
+    def __init__(self, row: SourceRow, mapping: ColumnMapping, *, strict_tracking: bool) -> None:
         self.row = row
         self.mapping = mapping
         self.values = mapping.values(row)
         self.problems: list[Problem] = []
+        self.strict_tracking = strict_tracking
 
     def text(self, field_name: str) -> str:
         return clean_text(self.values.get(field_name, ""))
@@ -93,6 +104,10 @@ class _RowReader:
 
     def warning(self, field_name: str, message: str) -> None:
         self._add(field_name, message, Severity.WARNING)
+
+    def doubt(self, field_name: str, message: str) -> None:
+        """Record a doubt about a tracking number: an error only with --strict-tracking."""
+        self._add(field_name, message, Severity.ERROR if self.strict_tracking else Severity.WARNING)
 
     def _add(self, field_name: str, message: str, severity: Severity) -> None:
         column = self.mapping.header_of(field_name)
@@ -114,20 +129,23 @@ def shorten(value: str) -> str:
     return value[: MAX_SHOWN - 1] + "…"
 
 
-def normalize_row(row: SourceRow, mapping: ColumnMapping) -> ShipmentRow:
+def normalize_row(
+    row: SourceRow, mapping: ColumnMapping, *, strict_tracking: bool = False
+) -> ShipmentRow:
     """Clean one mapped row; problems are recorded on the result, never raised.
 
     A value rejected for its length is passed on empty, so that later stages do
     not report it a second time in the validation library's words. Other
     rejected values are kept, so the results workbook shows what the file said.
     """
-    reader = _RowReader(row, mapping)
+    reader = _RowReader(row, mapping, strict_tracking=strict_tracking)
     shipment = ShipmentRow(number=row.number, cells=row.cells)
 
     shipment.order_id = _read_order_id(reader)
     shipment.tracking_number = _read_tracking_number(reader)
     shipment.carrier = _read_carrier(reader, shipment.tracking_number)
-    _check_lost_zeros(reader, shipment.tracking_number, shipment.carrier)
+    if not _check_lost_zeros(reader, shipment.tracking_number, shipment.carrier):
+        _check_number_fits_carrier(reader, shipment.tracking_number, shipment.carrier)
     shipment.tracking_url = _read_tracking_url(reader, shipment.carrier, shipment.tracking_number)
     shipment.price_id = _read_price_id(reader)
     # A SKU such as "1001.0" is kept as given: a spreadsheet may have added the
@@ -210,12 +228,52 @@ def _read_order_id(reader: _RowReader) -> str:
 
     if ORDER_ID.match(value.lower()):
         return value.lower()
-    reader.error(
-        "order_id",
-        f"{shorten(value)!r} is not a HighLevel order ID (24 characters, 0-9 and a-f); "
-        "use the order ID shown in HighLevel's order page address",
-    )
-    return value
+    return _read_order_number(reader, value)
+
+
+def _read_order_number(reader: _RowReader, value: str) -> str:
+    """Read an order number as shipping tools print it ("#1001", "SO-1001").
+
+    The template's prefixes and a "#" are removed, so that "#1001" and "1001"
+    are one order; the number is looked up in HighLevel before sending.
+    """
+    if _SCIENTIFIC.match(value):
+        reader.error(
+            "order_id",
+            f"{shorten(value)!r} lost its digits when a spreadsheet showed it as a number; "
+            "re-export the file with this column formatted as text",
+        )
+        return value
+
+    number = strip_order_prefixes(value, reader.mapping.template.order_prefixes)
+    repaired = _FLOAT_SUFFIX.match(number)
+    if repaired:
+        reader.warning(
+            "order_id",
+            f"{shorten(value)!r} was read as {repaired.group(1)}: "
+            "a spreadsheet had added '.0' to it",
+        )
+        number = repaired.group(1)
+
+    if not _ORDER_NUMBER.fullmatch(number):
+        reader.error(
+            "order_id",
+            f"{shorten(value)!r} is neither a HighLevel order ID (24 characters, 0-9 and a-f) "
+            "nor an order number (letters, digits and - _ / . only); use the order ID shown "
+            "in HighLevel's order page address",
+        )
+        return value
+    return number
+
+
+def strip_order_prefixes(value: str, prefixes: tuple[str, ...]) -> str:
+    """Remove a template's order prefixes (longest first, ignoring case), then "Order #"."""
+    folded = value.casefold()
+    for prefix in prefixes:
+        if folded.startswith(prefix.casefold()) and len(value) > len(prefix):
+            value = value[len(prefix) :].lstrip()
+            break
+    return _ORDER_LEAD.sub("", value)
 
 
 def _read_tracking_number(reader: _RowReader) -> str:
@@ -286,8 +344,7 @@ def _show_character(char: str) -> str:
 def _read_carrier(reader: _RowReader, tracking_number: str) -> str:
     value = reader.text("carrier")
     if not value:
-        detected = carriers.detect_carrier(tracking_number)
-        return detected.name if detected else ""
+        return _carrier_from_elsewhere(reader, tracking_number)
 
     if _too_long(reader, "carrier", value, limit=MAX_CARRIER, noun="a carrier name"):
         return ""
@@ -306,22 +363,91 @@ def _read_carrier(reader: _RowReader, tracking_number: str) -> str:
     return known.name if known else value
 
 
-def _check_lost_zeros(reader: _RowReader, tracking_number: str, carrier_name: str) -> None:
+def _carrier_from_elsewhere(reader: _RowReader, tracking_number: str) -> str:
+    """Name the carrier of a row whose carrier cell is empty or missing.
+
+    In order: the shipping service ("UPS Ground"), the template's carrier for
+    single-carrier tools, and the tracking number's format.
+    """
+    service = reader.text(SERVICE_FIELD)
+    carrier = infer_carrier(service, reader.mapping.template.default_carrier, tracking_number)
+    if service and not carrier:
+        reader.warning(
+            SERVICE_FIELD,
+            f"the service {shorten(service)!r} does not say which carrier it is, and the "
+            "tracking number does not show it either, so no carrier is sent; add a carrier "
+            "column to name it",
+        )
+    return carrier
+
+
+def infer_carrier(service: str, default: str, tracking_number: str) -> str:
+    """Name the carrier from a service name, a template's carrier or the number, or return ""."""
+    from_service = carriers.find_carrier(service) if service else None
+    if from_service is not None:
+        return from_service.name
+
+    if default:
+        known = carriers.find_carrier(default)
+        return known.name if known else default
+
+    detected = carriers.detect_carrier(tracking_number) if tracking_number else None
+    return detected.name if detected is not None else ""
+
+
+def has_tracking_doubt(carrier_name: str, tracking_number: str) -> bool:
+    """Tell whether _check_number_fits_carrier would report the number."""
+    status = carriers.check_tracking(carrier_name, tracking_number).status
+    return status in (
+        carriers.TrackingStatus.BAD_CHECK_DIGIT,
+        carriers.TrackingStatus.OTHER_CARRIER,
+    )
+
+
+def _check_number_fits_carrier(reader: _RowReader, tracking_number: str, carrier_name: str) -> None:
+    """Report a number that fails its carrier's check digit or is another carrier's number."""
+    if not tracking_number or not carrier_name:
+        return
+    check = carriers.check_tracking(carrier_name, tracking_number)
+    if check.status is carriers.TrackingStatus.BAD_CHECK_DIGIT:
+        reader.doubt(
+            "tracking_number",
+            f"{shorten(tracking_number)!r} has the form of {_a(check.format_name)} number, but its "
+            "check digit is wrong: check it for a typing mistake",
+        )
+    elif check.status is carriers.TrackingStatus.OTHER_CARRIER and check.other is not None:
+        reader.doubt(
+            "tracking_number",
+            f"{shorten(tracking_number)!r} is {_a(check.other.name)} number "
+            f"({check.format_name}), but the row says {carrier_name}: check the carrier "
+            "and the number",
+        )
+
+
+def _a(name: str) -> str:
+    """Put "a" or "an" before a carrier or format name."""
+    # "U" is left out: UPS and USPS are read letter by letter, "a UPS number".
+    return f"an {name}" if name[:1].upper() in "AEIO" else f"a {name}"
+
+
+def _check_lost_zeros(reader: _RowReader, tracking_number: str, carrier_name: str) -> bool:
     """Report a tracking number that a spreadsheet shortened by dropping its leading zeros.
 
     The guessed number goes only into the message, because a wrong number can
-    pass a check digit by chance (one time in ten for most formats).
+    pass a check digit by chance (one time in ten for most formats). Returns
+    whether it was reported.
     """
     guess = carriers.guess_lost_zeros(carrier_name, tracking_number)
     if guess is None:
-        return
+        return False
 
     reader.error(
         "tracking_number",
-        f"{shorten(tracking_number)!r} looks like a {carrier_name} number that lost its "
+        f"{shorten(tracking_number)!r} looks like {_a(carrier_name)} number that lost its "
         f"leading zeros (probably {shorten(guess)}); re-export the file with this column "
         "formatted as text",
     )
+    return True
 
 
 def _read_tracking_url(reader: _RowReader, carrier_name: str, tracking_number: str) -> str:

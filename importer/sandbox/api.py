@@ -27,7 +27,11 @@ from typing import Any
 
 from importer.sandbox.ratelimit import RateLimiter
 from importer.sandbox.store import FulfillmentRejectedError, OrderNotFoundError, SandboxStore
-from importer.sandbox.validation import fulfillment_body_problems, query_problems
+from importer.sandbox.validation import (
+    fulfillment_body_problems,
+    list_page_problems,
+    query_problems,
+)
 
 API_VERSION = "2021-07-28"
 
@@ -96,6 +100,7 @@ class SandboxApi:
         self._lock = threading.Lock()
         self._log: list[RequestRecord] = []
         self._routes: list[tuple[re.Pattern[str], dict[str, _Endpoint]]] = [
+            (re.compile(r"/payments/orders/?()"), {"GET": self._list_orders}),
             (re.compile(r"/payments/orders/([^/]+)/?"), {"GET": self._get_order}),
             (
                 re.compile(r"/payments/orders/([^/]+)/fulfillments/?"),
@@ -169,6 +174,22 @@ class SandboxApi:
         except OrderNotFoundError:
             return _order_not_found()
         return ApiResponse(200, order)
+
+    def _list_orders(
+        self, _: str, request: ApiRequest, token: str, body: _ParsedBody
+    ) -> ApiResponse:
+        rejection = self._check_query(request.query, token)
+        if rejection:
+            return rejection
+        page = list_page_problems(request.query)
+        if isinstance(page, list):
+            return _nest_error(422, page, "Unprocessable Entity")
+
+        limit, offset = page
+        orders, total = self._store.search_orders(
+            request.query["altId"], request.query.get("search", ""), limit=limit, offset=offset
+        )
+        return ApiResponse(200, {"data": orders, "totalCount": total})
 
     def _list_fulfillments(
         self, order_id: str, request: ApiRequest, token: str, body: _ParsedBody

@@ -84,6 +84,27 @@ class SandboxStore:
             state = self._find(order_id, location_id)
             return _order_view(state)
 
+    def search_orders(
+        self, location_id: str, search: str, *, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Return one page of the location's orders whose name contains `search`, and the total.
+
+        HighLevel's description says only that `search` is "the name of the
+        order for searching"; the sandbox matches it anywhere in the name,
+        ignoring case, which is the loosest reading and so the one that tests
+        the importer's own exact matching best.
+        """
+        wanted = search.casefold()
+        with self._lock:
+            found = [
+                state
+                for state in self._orders.values()
+                if state.order.location_id == location_id and wanted in state.order.name.casefold()
+            ]
+            found.sort(key=lambda state: state.order.created_at, reverse=True)
+            page = found[offset : offset + limit]
+            return [_order_summary(state) for state in page], len(found)
+
     def fulfillments(self, order_id: str, location_id: str) -> list[dict[str, Any]]:
         """Return the order's fulfillments, oldest first, seeded ones included."""
         with self._lock:
@@ -226,6 +247,27 @@ def _fulfilled_item(item: SeedItem, qty: int) -> dict[str, Any]:
 def _order_view(state: _OrderState) -> dict[str, Any]:
     order = state.order
     return {
+        **_order_fields(state),
+        "contactSnapshot": {"name": order.contact_name, "email": order.contact_email},
+        "items": [_item_view(item) for item in order.items],
+    }
+
+
+def _order_summary(state: _OrderState) -> dict[str, Any]:
+    """Return the order as List Orders shows it: no items, the contact by name."""
+    order = state.order
+    return {
+        **_order_fields(state),
+        "contactName": order.contact_name,
+        "contactEmail": order.contact_email,
+        "totalProducts": len(order.items),
+    }
+
+
+def _order_fields(state: _OrderState) -> dict[str, Any]:
+    """Return the fields that the order and the list of orders show alike."""
+    order = state.order
+    return {
         "_id": order.id,
         "altId": order.location_id,
         "altType": "location",
@@ -234,8 +276,6 @@ def _order_view(state: _OrderState) -> dict[str, Any]:
         "fulfillmentStatus": _fulfillment_status(state),
         "currency": order.currency,
         "amount": order.amount,
-        "contactSnapshot": {"name": order.contact_name, "email": order.contact_email},
-        "items": [_item_view(item) for item in order.items],
         "createdAt": order.created_at,
         "updatedAt": state.updated_at,
     }

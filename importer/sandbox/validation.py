@@ -29,6 +29,32 @@ def query_problems(query: Mapping[str, str]) -> list[str]:
     return problems
 
 
+# List Orders returns 10 orders a page unless asked; the sandbox caps a page at
+# 100, an assumption: HighLevel does not publish its cap.
+DEFAULT_PAGE = 10
+MAX_PAGE = 100
+
+
+def list_page_problems(query: Mapping[str, str]) -> tuple[int, int] | list[str]:
+    """Read List Orders' limit and offset: (limit, offset), or the problems found."""
+    problems = []
+    limit = _whole_number(query.get("limit"), DEFAULT_PAGE)
+    offset = _whole_number(query.get("offset"), 0)
+    if limit is None or not 1 <= limit <= MAX_PAGE:
+        problems.append(f"limit must be a whole number from 1 to {MAX_PAGE}")
+    if offset is None or offset < 0:
+        problems.append("offset must be a whole number, 0 or more")
+    if problems or limit is None or offset is None:
+        return problems
+    return limit, offset
+
+
+def _whole_number(text: str | None, default: int) -> int | None:
+    if text is None:
+        return default
+    return int(text) if text.isdigit() else None
+
+
 def fulfillment_body_problems(body: Mapping[str, Any]) -> list[str]:
     """Check a create-fulfillment body; an empty list means it is valid."""
     problems = _unknown_property_problems(body, _BODY_KEYS, "")

@@ -46,7 +46,7 @@ def semicolon_cp1252() -> bytes:
     """Build a CSV as Excel saves it in a European locale: semicolons, Windows-1252, CRLF."""
     lines = [
         "Order ID;Tracking Number;Carrier;SKU;Qty;Ship To;City",
-        "67504747652274a1e5395a8c;1Z4F29E80312887641;UPS;TEE-BLK-M;1;Zoë Brontë;Köln",
+        "67504747652274a1e5395a8c;1Z4F29E80312887642;UPS;TEE-BLK-M;1;Zoë Brontë;Köln",
         "6750e3be0895d1ca59f34cac;794612345670;FedEx;HOODIE-GRY-M;2;José Núñez;Málaga",
         # The en dash is 0x96 in Windows-1252 and a control character in Latin-1.
         "67505658cd749e17a32a6a3a;0073245199861209;Canada Post;CAP-OLV;1;"
@@ -59,7 +59,7 @@ def unicode_text_utf16() -> bytes:
     """Build what Excel's "Unicode Text" format saves: UTF-16 LE with a BOM, tabs, CRLF."""
     lines = [
         "Order ID\tTracking Number\tCarrier\tSKU\tQty\tShip To",
-        "6750f3e78e6e783563f06d22\t1ZA8V4170392615508\tUPS\tTEE-SND-S\t1\tŁucja Wróbel",
+        "6750f3e78e6e783563f06d22\t1ZA8V4170392615504\tUPS\tTEE-SND-S\t1\tŁucja Wróbel",
         "6750aaffa4573292f91eef1d\t9400111899223197428497\tUSPS\tCAP-BLK\t3\t山田 太郎",
     ]
     text = "\r\n".join(lines) + "\r\n"
@@ -70,7 +70,7 @@ def bom_pipe() -> bytes:
     """Build a UTF-8 file with a byte order mark whose columns are separated by pipes."""
     lines = [
         "|".join(HEADERS),
-        "67506d77cb7a4b927b18099b|1ZA8V4170311820946|UPS Ground|JKT-RAIN-M|1",
+        "67506d77cb7a4b927b18099b|1ZA8V4170311820943|UPS Ground|JKT-RAIN-M|1",
         "6750c488f126d3aa8fc8dece|612903147255|FedEx|FLEECE-GRN-M|1",
     ]
     return codecs.BOM_UTF8 + ("\n".join(lines) + "\n").encode("utf-8")
@@ -92,7 +92,7 @@ def notes_sheet_first() -> bytes:
         data,
         [
             HEADERS,
-            ("6750d42030bf835deac7b543", "1Z9R06W20374412983", "UPS", "TEE-BLK-L", 1),
+            ("6750d42030bf835deac7b543", "1Z9R06W20374412988", "UPS", "TEE-BLK-L", 1),
             ("675033aecff694abbb01b563", "398841023310", "FedEx", "CAP-OLV", 2),
         ],
     )
@@ -108,7 +108,7 @@ def banner_row() -> bytes:
         [
             ("Northwind Outfitters - shipped 2026-12-01",),
             HEADERS,
-            ("67505d426997c2595e912211", "1Z9R06W20319067721", "UPS", "HOODIE-NVY-XL", 1),
+            ("67505d426997c2595e912211", "1Z9R06W20319067723", "UPS", "HOODIE-NVY-XL", 1),
             ("67506a44b78c08854a846842", "772159386408", "FedEx", "TEE-SND-S", 1),
         ],
     )
@@ -124,7 +124,7 @@ def merged_order_id() -> bytes:
         sheet,
         [
             HEADERS,
-            ("6750674c980fca8dee1dcce8", "1Z6Y84X10355021476", "UPS", "TEE-BLK-M", 1),
+            ("6750674c980fca8dee1dcce8", "1Z6Y84X10355021478", "UPS", "TEE-BLK-M", 1),
             (None, None, None, "TEE-BLK-L", 1),
             (None, None, None, "CAP-OLV", 2),
             ("675041f4a5b5ad3cf5360ba9", "551208761436", "FedEx", "JKT-RAIN-L", 1),
@@ -220,14 +220,14 @@ def shipments_ods() -> bytes:
         _ods_row(*(_ods_text(header) for header in HEADERS)),
         _ods_row(
             _ods_text("6750c3698e3feb947e0fa5f9", rows_spanned=2),
-            _ods_text("1Z5E07W40388134627"),
+            _ods_text("1Z5E07W40388134622"),
             _ods_text("UPS"),
             _ods_text("FLEECE-GRN-M"),
             _ods_float(1),
         ),
         _ods_row(
             "<table:covered-table-cell/>",
-            _ods_text("1Z5E07W40388134627"),
+            _ods_text("1Z5E07W40388134622"),
             _ods_text("UPS"),
             _ods_text("CAP-OLV"),
             _ods_float(1),
