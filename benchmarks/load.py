@@ -63,7 +63,7 @@ def export_rows(count: int, seed: int = 7) -> list[list[str]]:
     for index in range(count):
         order = index // 2
         if index % 2 == 0:
-            package = f"1Z{order:08X}{generator.randrange(10**7, 10**8)}"
+            package = ups_number(f"{order:08X}{generator.randrange(10**6, 10**7)}")
         city, state = cities[order % len(cities)]
         rows.append(
             [
@@ -82,6 +82,13 @@ def export_rows(count: int, seed: int = 7) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def ups_number(serial: str) -> str:
+    """Make a UPS 1Z number of a 15-character serial, with its check digit, as labels have."""
+    from importer.carriers.formats import mod10
+
+    return f"1Z{serial}{mod10(1, 2)(serial)}"
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> None:

@@ -32,6 +32,9 @@ ORDERS = (
 )
 TRACKINGS = (
     "1Z999AA10123456784",
+    "1Z0000000064330123",
+    "1z0000000064330123",
+    "986578788855",
     "1z999aa10123456784",
     "1Z999AA10123456785",
     "9400111899223197428490",
@@ -177,3 +180,34 @@ def test_chunks_share_one_dictionary() -> None:
     values = pa.chunked_array([pa.array(["b", "a"]), pa.array(["c", "a", "b"])])
     distinct, codes = first_appearance_codes(values)
     assert (distinct.to_pylist(), codes.tolist()) == (["b", "a", "c"], [0, 1, 2, 1, 0])
+
+
+def test_ups_numbers_checked_as_carriers_do() -> None:
+    """The columnar UPS check agrees with importer.carriers on random 1Z numbers."""
+    import numpy as np
+    import pyarrow as pa
+
+    from importer import carriers
+    from importer.normalize.columns import _valid_ups_numbers
+
+    generator = random.Random(11)
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    numbers = [
+        "1Z" + "".join(generator.choices(alphabet, k=15)) + str(generator.randrange(10))
+        for _ in range(3000)
+    ]
+    numbers += [number.lower() for number in numbers[:200]]
+    names = ["UPS"] * len(numbers)
+
+    fast = _valid_ups_numbers(
+        pa.chunked_array([pa.array(names, pa.large_string())]),
+        pa.chunked_array([pa.array(numbers, pa.large_string())]),
+        np.ones(len(numbers), dtype=bool),
+    )
+
+    expected = [
+        carriers.check_tracking("UPS", number).status is carriers.TrackingStatus.VALID
+        for number in numbers
+    ]
+    assert fast.tolist() == expected
+    assert sum(expected) > 200  # about one number in ten has a right check digit
