@@ -9,6 +9,7 @@ https://services.leadconnectorhq.com:
 """
 
 from importer.sandbox.api import API_VERSION, RequestRecord
+from importer.sandbox.faults import FaultKind, FaultPlan, FaultScope, InjectedFault
 from importer.sandbox.seed import SandboxSeed, SeedError, load_seed
 from importer.sandbox.server import Sandbox
 from importer.sandbox.store import CreatedFulfillment
@@ -16,6 +17,10 @@ from importer.sandbox.store import CreatedFulfillment
 __all__ = [
     "API_VERSION",
     "CreatedFulfillment",
+    "FaultKind",
+    "FaultPlan",
+    "FaultScope",
+    "InjectedFault",
     "RequestRecord",
     "Sandbox",
     "SandboxSeed",

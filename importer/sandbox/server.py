@@ -15,7 +15,6 @@ import logging
 import socket
 import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -28,6 +27,14 @@ from importer.sandbox.api import (
     ApiResponse,
     RequestRecord,
     SandboxApi,
+)
+from importer.sandbox.faults import (
+    FaultDecision,
+    FaultInjector,
+    FaultKind,
+    FaultPlan,
+    InjectedFault,
+    error_body,
 )
 from importer.sandbox.ratelimit import RateLimiter
 from importer.sandbox.seed import SandboxSeed
@@ -48,7 +55,9 @@ class Sandbox:
     `tokens` maps each accepted token to the location ids it may use, or to None for
     every seeded location. The rate limits apply per (token, location): at most
     `max_requests` in any `interval_seconds`, and `daily_limit` per UTC day.
-    `latency_seconds` delays every response, to imitate a remote service.
+    `faults` injects latency, 5xx responses, timeouts and dropped connections (see
+    FaultPlan), and set_faults() changes them while the sandbox runs.
+    `latency_seconds` is short for faults=FaultPlan(latency_seconds=...).
     Use it as a context manager, or call start() and stop().
     """
 
@@ -63,15 +72,18 @@ class Sandbox:
         interval_seconds: float = 10.0,
         daily_limit: int = 200_000,
         latency_seconds: float = 0.0,
+        faults: FaultPlan | None = None,
     ) -> None:
         _check_loopback(host)
-        if latency_seconds < 0:
-            raise ValueError(f"latency_seconds must be 0 or more, got {latency_seconds}")
+        if latency_seconds and faults is not None:
+            raise ValueError("Give the latency in the FaultPlan when passing faults.")
+        if faults is None:
+            faults = FaultPlan(latency_seconds=latency_seconds)
 
         self.seed = seed
         self.host = host
         self.port = port
-        self.latency_seconds = latency_seconds
+        self._faults = FaultInjector(faults)
         self._store = SandboxStore(seed)
         limiter = RateLimiter(
             max_requests=max_requests, interval_seconds=interval_seconds, daily_limit=daily_limit
@@ -94,7 +106,7 @@ class Sandbox:
         if self._server is not None:
             raise RuntimeError("The sandbox is already running.")
 
-        server = _SandboxHTTPServer((self.host, self.port), self._api, self.latency_seconds)
+        server = _SandboxHTTPServer((self.host, self.port), self._api, self._faults)
         thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": _POLL_INTERVAL_SECONDS},
@@ -114,6 +126,7 @@ class Sandbox:
         if server is None or thread is None:
             return
 
+        server.stopping.set()
         server.shutdown()
         server.server_close()
         server.close_connections()
@@ -146,6 +159,31 @@ class Sandbox:
         """Return the order as GET returns it; KeyError if the seed has no such order."""
         return self._store.order_state(order_id)
 
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan in effect."""
+        return self._faults.plan
+
+    def set_faults(self, plan: FaultPlan) -> None:
+        """Put `plan` in effect for the requests that arrive from now on, running or not.
+
+        The random draws restart from plan.seed. Requests already being handled keep
+        their faults, and the record of faults injected is kept.
+        """
+        self._faults.set_plan(plan)
+
+    def fault_counts(self) -> dict[FaultKind, int]:
+        """Count the faults injected so far, per kind, zeros included."""
+        return self._faults.fault_counts()
+
+    def fault_log(self) -> list[InjectedFault]:
+        """Return the faults injected so far, oldest first.
+
+        Requests that a fault stopped before the API (a 5xx, a drop before handling,
+        a timeout without effect) are here and not in request_log().
+        """
+        return self._faults.fault_log()
+
 
 def _check_loopback(host: str) -> None:
     try:
@@ -164,11 +202,13 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], api: SandboxApi, latency_seconds: float) -> None:
+    def __init__(self, address: tuple[str, int], api: SandboxApi, faults: FaultInjector) -> None:
         if ipaddress.ip_address(address[0]).version == 6:
             self.address_family = socket.AF_INET6
         self.api = api
-        self.latency_seconds = latency_seconds
+        self.faults = faults
+        # Set by Sandbox.stop() so that delayed and held requests end at once.
+        self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _SandboxRequestHandler)
@@ -197,6 +237,10 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
             logger.debug("Connection from %s closed early: %s", client_address, error)
         else:
             logger.exception("The sandbox failed to handle a request from %s", client_address)
+
+
+def _injected_error(status: int) -> ApiResponse:
+    return ApiResponse(status, error_body(status))
 
 
 class _SandboxRequestHandler(BaseHTTPRequestHandler):
@@ -239,6 +283,22 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
         if read is None:
             return
         body, too_large = read
+        decision = self.server.faults.decide(self.command, url.path)
+
+        # These faults stop the request before it reaches the API, so nothing is stored.
+        if decision.kind is FaultKind.DROP_BEFORE_HANDLING:
+            self._record_fault(decision, url.path, None)
+            self._drop_after_delay(decision)
+            return
+        if decision.kind is FaultKind.SERVER_ERROR:
+            assert decision.error_status is not None
+            self._record_fault(decision, url.path, decision.error_status)
+            self._send_after_delay(decision, _injected_error(decision.error_status))
+            return
+        if decision.kind is FaultKind.TIMEOUT and not decision.takes_effect:
+            self._record_fault(decision, url.path, None)
+            self._send_after_hold(decision, _injected_error(504))
+            return
 
         request = ApiRequest(
             method=self.command,
@@ -252,9 +312,54 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
         )
         response = self.server.api.handle(request)
 
-        if self.server.latency_seconds:
-            time.sleep(self.server.latency_seconds)
-        self._send(response)
+        # These faults come after the API handled the request, so a valid create is stored.
+        if decision.kind is FaultKind.DROP_AFTER_HANDLING:
+            self._record_fault(decision, url.path, response.status)
+            self._drop_after_delay(decision)
+        elif decision.kind is FaultKind.TIMEOUT:
+            self._record_fault(decision, url.path, response.status)
+            self._send_after_hold(decision, response)
+        else:
+            self._send_after_delay(decision, response)
+
+    def _record_fault(self, decision: FaultDecision, path: str, status: int | None) -> None:
+        assert decision.kind is not None
+        self.server.faults.record(decision.kind, self.command, path, status)
+
+    def _send_after_delay(self, decision: FaultDecision, response: ApiResponse) -> None:
+        if self._wait(decision.delay_seconds):
+            self._send(response)
+        else:
+            self._drop()
+
+    def _send_after_hold(self, decision: FaultDecision, response: ApiResponse) -> None:
+        # The client has usually given up by the end of the hold. Writing to its closed
+        # socket raises a ConnectionError, which handle_error logs at debug level.
+        if self._wait(decision.delay_seconds + decision.hold_seconds):
+            self._send(response)
+        else:
+            self._drop()
+
+    def _drop_after_delay(self, decision: FaultDecision) -> None:
+        self._wait(decision.delay_seconds)
+        self._drop()
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait `seconds`; return False when the sandbox stops meanwhile."""
+        if seconds <= 0:
+            return True
+        return not self.server.stopping.wait(seconds)
+
+    def _drop(self) -> None:
+        """Close the connection without a response, as a crashed server or a lost link would.
+
+        Shutting the socket down sends the client a FIN at once, so an HTTP client
+        sees the connection closed with no response (httpx raises RemoteProtocolError).
+        """
+        self.close_connection = True
+        # A client that already closed its end raises OSError; the connection is gone anyway.
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _read_body(self) -> tuple[bytes, bool] | None:
         """Read the request body and whether it exceeds the size limit.
