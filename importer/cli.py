@@ -18,6 +18,7 @@ import os
 import secrets
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,6 +28,13 @@ from importer import __version__
 from importer.client import HighLevelClient
 from importer.config import SANDBOX_SOURCE, Settings, load_settings, require_credentials
 from importer.errors import ConfigError, ImporterError, InputFileError, UsageError
+from importer.ledger import (
+    HEARTBEAT_SECONDS,
+    LEDGER_FILE_NAME,
+    HistoryLine,
+    Ledger,
+    default_state_dir,
+)
 from importer.mapping import (
     FIELD_LABELS,
     REQUIRED_FIELDS,
@@ -39,6 +47,8 @@ from importer.mapping import (
 from importer.pipeline import FileJob, import_file, plural
 from importer.records import FileResult, OrderStatus
 from importer.sandbox import Sandbox, SandboxSeed, SeedError, load_seed
+from importer.sandbox.faults import FaultPlan, plan_from_options
+from importer.submit import LedgerRun
 
 logger = logging.getLogger("importer")
 
@@ -61,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_import(args, token_holder)
         if args.command == "templates":
             return run_templates(args, sys.stdout)
+        if args.command == "history":
+            return run_history(args, sys.stdout)
         return run_sandbox(args)
     except ImporterError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -97,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_import_command(commands, common)
     _add_templates_command(commands, common)
+    _add_history_command(commands, common)
     _add_sandbox_command(commands, common)
     return parser
 
@@ -140,6 +153,18 @@ def _add_import_command(
     )
     command.add_argument(
         "--templates-dir", type=Path, metavar="DIR", help="folder of your own column templates"
+    )
+    command.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder of the ledger that remembers what was sent (default: your data folder)",
+    )
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="send orders again even when an earlier import created them with these tracking "
+        "numbers",
     )
     command.add_argument(
         "--strict-tracking",
@@ -203,6 +228,24 @@ def _add_templates_command(
     )
 
 
+def _add_history_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "history",
+        parents=[common],
+        help="show what earlier imports did, and when",
+        description="Show what earlier imports did with each order, newest last.",
+    )
+    command.add_argument("--order", metavar="ID|NUMBER", help="only this order")
+    command.add_argument("--file", type=Path, metavar="PATH", help="only imports of this file")
+    command.add_argument(
+        "--limit", type=_positive_int, default=200, metavar="N", help="at most N lines (200)"
+    )
+    command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+    command.add_argument("--state-dir", type=Path, metavar="DIR", help="folder of the ledger")
+
+
 def _add_sandbox_command(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
@@ -217,6 +260,40 @@ def _add_sandbox_command(
     )
     command.add_argument("--seed", type=Path, metavar="FILE", help="orders to serve (JSON)")
     command.add_argument("--token", help="token the sandbox accepts (default: a random one)")
+    faults = command.add_argument_group(
+        "faults", "Make the sandbox slow or unreliable, to test how the importer copes."
+    )
+    faults.add_argument(
+        "--latency",
+        metavar="MS",
+        help="delay each response by MS milliseconds, or by a random time within a range "
+        "such as 50-400",
+    )
+    faults.add_argument(
+        "--error-rate",
+        metavar="SHARE",
+        help="share of requests (0 to 1) that get HTTP 500, 502 or 503 and are not handled, "
+        "so nothing is stored",
+    )
+    faults.add_argument(
+        "--drop-rate",
+        metavar="SHARE",
+        help="share of requests (0 to 1) whose connection is closed without a response: "
+        "half before the sandbox handles the request, half after (a create is then stored)",
+    )
+    faults.add_argument(
+        "--timeout-rate",
+        metavar="SHARE",
+        help="share of requests (0 to 1) that are handled (a create is stored) but get their "
+        f"response only after {FaultPlan().timeout_hold_seconds:g} seconds, when the client "
+        "has timed out",
+    )
+    faults.add_argument(
+        "--fault-seed",
+        type=int,
+        metavar="N",
+        help="seed the random faults so that a run can be repeated (default: a random seed)",
+    )
 
 
 def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
@@ -234,6 +311,8 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
             "column_map": parse_overrides(args.map) or None,
             "templates_dir": args.templates_dir,
             "strict_tracking": args.strict_tracking,
+            "state_dir": args.state_dir,
+            "force": args.force or None,
             "dry_run": args.dry_run or None,
             "delimiter": args.delimiter,
             "encoding": args.encoding,
@@ -249,7 +328,28 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
         token_holder.append(settings.token)
         jobs = [FileJob(path=path, results_path=args.results) for path in paths]
         show_progress = sys.stderr.isatty() and not args.verbose
-        return asyncio.run(_import_all(jobs, settings, templates, show_progress))
+        with _open_ledger(settings, sandbox=args.sandbox) as ledger:
+            return asyncio.run(_import_all(jobs, settings, templates, show_progress, ledger))
+
+
+@contextlib.contextmanager
+def _open_ledger(settings: Settings, *, sandbox: bool) -> Iterator[Ledger | None]:
+    """Open the ledger for a run that sends; a dry run neither needs nor changes it.
+
+    The built-in sandbox starts empty on every run, so unless a state folder is
+    named its runs use a ledger of their own that ends with the run: the
+    user's ledger must not claim that sandbox orders were fulfilled in HighLevel.
+    """
+    if settings.dry_run:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        folder = settings.state_dir
+        if folder is None and sandbox:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ghl-sandbox-")))
+        ledger = Ledger.open(folder or default_state_dir())
+        stack.callback(ledger.close)
+        yield ledger
 
 
 def run_templates(args: argparse.Namespace, out: TextIO) -> int:
@@ -271,6 +371,45 @@ def run_templates(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("name the template to show, such as: ghl-fulfill templates show generic")
     print_template(find_template(args.name, templates), out)
     return EXIT_OK
+
+
+def run_history(args: argparse.Namespace, out: TextIO) -> int:
+    settings = load_settings(
+        config_path=args.config,
+        environ=os.environ,
+        flags={"state_dir": args.state_dir},
+        cwd=Path.cwd(),
+    )
+    folder = settings.state_dir or default_state_dir()
+    if not (folder / LEDGER_FILE_NAME).is_file():
+        print(f"No imports are recorded in {folder} yet.", file=out)
+        return EXIT_OK
+    ledger = Ledger.open(folder)
+    try:
+        lines = ledger.history(order=args.order, file_path=args.file, limit=args.limit)
+    finally:
+        ledger.close()
+    if not lines:
+        print("No recorded import matches.", file=out)
+    for line in lines:
+        print(_history_text(line), file=out)
+    return EXIT_OK
+
+
+def _history_text(line: HistoryLine) -> str:
+    order = line.order_id or "(not found)"
+    if line.order_number:
+        order += f" (#{line.order_number})"
+    parts = [line.at[:19].replace("T", " "), f"run {line.run_id}", f"{line.status:<8}", order]
+    if line.tracking_key:
+        parts.append(f"tracking {line.tracking_key}")
+    if line.fulfillment_id:
+        parts.append(f"fulfillment {line.fulfillment_id}")
+    if line.file_path:
+        parts.append(f"file {line.file_path}")
+    text = "  ".join(parts)
+    first_line = line.message.splitlines()[0] if line.message else ""
+    return f"{text}\n    {first_line}" if first_line else text
 
 
 def print_templates(templates: Sequence[Template], out: TextIO) -> None:
@@ -333,10 +472,47 @@ def _check_results_path(results: Path, inputs: list[Path]) -> None:
 
 
 async def _import_all(
-    jobs: list[FileJob], settings: Settings, templates: Sequence[Template], show_progress: bool
+    jobs: list[FileJob],
+    settings: Settings,
+    templates: Sequence[Template],
+    show_progress: bool,
+    ledger: Ledger | None = None,
+) -> int:
+    _cancel_on_sigterm()
+    run = None
+    if ledger is not None:
+        run = LedgerRun(ledger, ledger.start_run("import", dry_run=settings.dry_run))
+    heartbeat = asyncio.create_task(_beat(run))
+    outcome = "aborted"
+    try:
+        exit_code = await _import_jobs(jobs, settings, templates, show_progress, run)
+        outcome = {EXIT_OK: "done", EXIT_SOME_ORDERS_NOT_DONE: "some orders not done"}.get(
+            exit_code, "aborted"
+        )
+        return exit_code
+    finally:
+        heartbeat.cancel()
+        if run is not None:
+            run.ledger.finish_run(run.run_id, outcome)
+
+
+async def _beat(run: LedgerRun | None) -> None:
+    """Tell other imports sharing the ledger that this run is alive."""
+    if run is None:
+        return
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        run.ledger.heartbeat(run.run_id)
+
+
+async def _import_jobs(
+    jobs: list[FileJob],
+    settings: Settings,
+    templates: Sequence[Template],
+    show_progress: bool,
+    run: LedgerRun | None,
 ) -> int:
     exit_code = EXIT_OK
-    _cancel_on_sigterm()
     client = _client(settings)
     try:
         for job in jobs:
@@ -348,6 +524,7 @@ async def _import_all(
                     client=client,
                     notice=_notice,
                     show_progress=show_progress,
+                    ledger=run,
                 )
             except InputFileError as error:
                 print(f"error: {error}", file=sys.stderr)
@@ -440,7 +617,9 @@ def print_summary(result: FileResult, out: TextIO) -> None:
     for order in not_done[:_SHOWN_PROBLEMS]:
         first_line = order.message.splitlines()[0] if order.message else ""
         print(
-            f"  {order.status.value:<8} {order.order_id or '(no order ID)'}: {first_line}", file=out
+            f"  {order.status.value:<8} {order.order_id or order.order_number or '(no order ID)'}: "
+            f"{first_line}",
+            file=out,
         )
     orphans = _rows_without_order(result)
     if orphans:
@@ -523,9 +702,19 @@ def run_sandbox(args: argparse.Namespace) -> int:
     if args.token is not None and not args.token.strip():
         raise UsageError("--token must not be empty.")
     token = args.token or secrets.token_urlsafe(24)
+    try:
+        faults = plan_from_options(
+            latency=args.latency,
+            error_rate=args.error_rate,
+            drop_rate=args.drop_rate,
+            timeout_rate=args.timeout_rate,
+            seed=args.fault_seed,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sandbox = Sandbox(seed, tokens={token: None}, port=args.port)
+    sandbox = Sandbox(seed, tokens={token: None}, port=args.port, faults=faults)
     try:
         sandbox.start()
     except OSError as error:
@@ -539,11 +728,16 @@ def run_sandbox(args: argparse.Namespace) -> int:
         print(f"  export GHL_BASE_URL={sandbox.base_url}")
         print(f"  export GHL_TOKEN={token}")
         print(f"  export GHL_LOCATION_ID={seed.locations[0]}")
+        if faults.injects_faults:
+            print(f"Faults: {faults.describe()}")
         print("Stop it with Ctrl-C.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     finally:
         sandbox.stop()
+    if faults.injects_faults:
+        counts = sandbox.fault_counts().items()
+        print("Faults injected: " + ", ".join(f"{kind.label} {count}" for kind, count in counts))
     return EXIT_OK
 
 

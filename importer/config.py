@@ -36,6 +36,9 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "max_file_mb": (int, float),
     "templates_dir": str,
     "strict_tracking": bool,
+    "state_dir": str,
+    "rate_limit_requests": int,
+    "rate_limit_seconds": (int, float),
 }
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _TYPE_NAMES = {
@@ -49,8 +52,16 @@ _TYPE_NAMES = {
     "max_file_mb": "a number of megabytes",
     "templates_dir": "a folder path in quotes",
     "strict_tracking": "true or false",
+    "state_dir": "a folder path in quotes",
+    "rate_limit_requests": "a whole number",
+    "rate_limit_seconds": "a number of seconds",
 }
-_ENVIRONMENT = {"GHL_TOKEN": "token", "GHL_LOCATION_ID": "location_id", "GHL_BASE_URL": "base_url"}
+_ENVIRONMENT = {
+    "GHL_TOKEN": "token",
+    "GHL_LOCATION_ID": "location_id",
+    "GHL_BASE_URL": "base_url",
+    "GHL_STATE_DIR": "state_dir",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +82,10 @@ class Settings:
     # Make a failed tracking-number check digit, or a carrier that the number
     # contradicts, an error instead of a warning.
     strict_tracking: bool = False
+    # The folder of the ledger; None for the user's data folder.
+    state_dir: Path | None = None
+    # Send orders that the ledger or HighLevel shows fulfilled with the same tracking numbers.
+    force: bool = False
     dry_run: bool = False
     concurrency: int = 8
     timeout_seconds: float = 30.0
@@ -112,6 +127,9 @@ def load_settings(
                 environ[variable].strip(),
                 f"the {variable} environment variable",
             )
+    if "state_dir" in values and sources["state_dir"].startswith("the GHL_"):
+        # A folder in the environment is taken from the working folder, as in a shell.
+        values["state_dir"] = cwd / Path(values["state_dir"]).expanduser()
 
     for key, value in flags.items():
         if value is not None:
@@ -129,9 +147,15 @@ def load_settings(
         column_map=dict(values.get("column_map", {})),
         templates_dir=_templates_dir(values, path),
         strict_tracking=bool(values.get("strict_tracking", False)),
+        state_dir=_folder(values.get("state_dir"), path),
+        force=bool(values.get("force", False)),
         dry_run=bool(values.get("dry_run", False)),
         concurrency=values.get("concurrency", 8),
         timeout_seconds=float(values.get("timeout_seconds", 30.0)),
+        rate_limit=RateLimit(
+            max_requests=values.get("rate_limit_requests", RateLimit.max_requests),
+            interval_seconds=float(values.get("rate_limit_seconds", RateLimit.interval_seconds)),
+        ),
         config_path=path if path.is_file() else None,
         load_options=_load_options(values, sources),
     )
@@ -183,12 +207,16 @@ def _is_loopback(host: str) -> bool:
 
 def _templates_dir(values: Mapping[str, Any], config_path: Path) -> Path | None:
     """Return the user's template folder; a relative path is taken from the config file's folder."""
-    folder = values.get("templates_dir")
+    return _folder(values.get("templates_dir"), config_path)
+
+
+def _folder(folder: object, config_path: Path) -> Path | None:
+    """Read a folder setting; text from the config file is relative to the file's folder."""
     if not folder:
         return None
     if isinstance(folder, Path):
         return folder
-    return config_path.parent / Path(folder).expanduser()
+    return config_path.parent / Path(str(folder)).expanduser()
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -240,6 +268,12 @@ def _check_location(settings: Settings) -> None:
 
 
 def _check_limits(settings: Settings, sources: dict[str, str]) -> None:
+    limit = settings.rate_limit
+    if not (1 <= limit.max_requests <= 100_000 and 0 < limit.interval_seconds <= 3600):
+        raise ConfigError(
+            "rate_limit_requests must be from 1 to 100000 and rate_limit_seconds more than 0 "
+            "and at most 3600 (HighLevel allows 100 requests in 10 seconds)."
+        )
     if not 1 <= settings.concurrency <= 100:
         raise ConfigError(f"concurrency (from {sources['concurrency']}) must be between 1 and 100.")
     if not 0 < settings.timeout_seconds <= 600:

@@ -22,6 +22,7 @@ from importer.client import ApiResponse, HighLevelClient
 from importer.config import DEFAULT_SOURCE, Settings
 from importer.errors import RunAbortedError, UncertainMappingError
 from importer.group import Grouping, OrderGroup, group_shipments
+from importer.ledger import Entry, Event, FulfillmentState, Package, file_hash, tracking_key
 from importer.load import IgnoredRow, SourceRow, Table, load_table
 from importer.mapping import (
     ColumnMapping,
@@ -33,6 +34,7 @@ from importer.mapping import (
 from importer.normalize import ShipmentRow, Shipments, is_order_id, normalize_table
 from importer.records import (
     FileResult,
+    Item,
     OrderResult,
     OrderStatus,
     Problem,
@@ -41,7 +43,7 @@ from importer.records import (
 )
 from importer.report import default_results_path, write_results
 from importer.resolve import find_order_by_number, resolve_order
-from importer.submit import submit_order
+from importer.submit import LedgerRun, send_once, submit_order
 from importer.validate import build_request, check_orders
 
 logger = logging.getLogger(__name__)
@@ -70,8 +72,12 @@ async def import_file(
     client: HighLevelClient | None,
     notice: Notice,
     show_progress: bool,
+    ledger: LedgerRun | None = None,
 ) -> FileResult:
     """Import one file and write its results workbook.
+
+    With a ledger, each order is claimed in it before it is sent and its
+    outcome is recorded, and orders it shows created are skipped.
 
     A file that cannot be read raises InputFileError before anything is sent.
     A run that stops part way returns its result with `stopped_reason` set.
@@ -99,8 +105,9 @@ async def import_file(
     result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
 
     outcomes: dict[str, OrderResult] = {}
+    run = _Run(settings, client, mapping, _file_ledger(ledger, job.path, settings), claimed={})
     try:
-        await _process_orders(grouping.orders, outcomes, settings, client, mapping, show_progress)
+        await _process_orders(grouping.orders, outcomes, run, show_progress)
     except RunAbortedError as error:
         result.stopped_reason = str(error)
     except asyncio.CancelledError:
@@ -108,10 +115,42 @@ async def import_file(
         result.stopped_reason = "the import was interrupted"
     finally:
         _finish(result, table, shipments, grouping.orders, grouping.rows_without_order, outcomes)
+        _record_history(result, run.ledger)
         result.results_path = write_results(
             result, job.results_path or default_results_path(job.path)
         )
     return result
+
+
+def _file_ledger(ledger: LedgerRun | None, path: Path, settings: Settings) -> LedgerRun | None:
+    """Record the file in the ledger, by the hash of its content; None in a dry run."""
+    if ledger is None or settings.dry_run:
+        return None
+    file_id = ledger.ledger.record_file(
+        ledger.run_id, path.resolve(), file_hash(path), path.stat().st_size
+    )
+    return dataclasses.replace(ledger, file_id=file_id)
+
+
+def _record_history(result: FileResult, ledger: LedgerRun | None) -> None:
+    if ledger is None:
+        return
+    ledger.ledger.record_events(
+        [
+            Event(
+                run_id=ledger.run_id,
+                file_id=ledger.file_id,
+                location_id=order.location_id,
+                order_id=order.order_id,
+                order_number=order.order_number,
+                trackings=order.trackings,
+                status=order.status.value,
+                fulfillment_id=order.fulfillment_id,
+                message=order.message,
+            )
+            for order in result.orders
+        ]
+    )
 
 
 def plan_orders(
@@ -198,25 +237,34 @@ def _announce(
     return setting
 
 
+@dataclass
+class _Run:
+    """What every order of a file is processed with."""
+
+    settings: Settings
+    client: HighLevelClient | None
+    mapping: ColumnMapping
+    ledger: LedgerRun | None
+    # HighLevel order ID -> the file's reference to it, so that an order named
+    # twice in one file ("#1001" on some rows, its ID on others) is sent once.
+    claimed: dict[str, str]
+
+
 async def _process_orders(
     orders: Sequence[OrderGroup],
     outcomes: dict[str, OrderResult],
-    settings: Settings,
-    client: HighLevelClient | None,
-    mapping: ColumnMapping,
+    run: _Run,
     show_progress: bool,
 ) -> None:
-    slots = asyncio.Semaphore(settings.concurrency)
-    # HighLevel order ID -> the file's reference to it, so that an order named
-    # twice in one file ("#1001" on some rows, its ID on others) is sent once.
-    claimed = {order.order_id: order.order_id for order in orders if is_order_id(order.order_id)}
+    slots = asyncio.Semaphore(run.settings.concurrency)
+    run.claimed.update(
+        (order.order_id, order.order_id) for order in orders if is_order_id(order.order_id)
+    )
     with tqdm(total=len(orders), unit="order", disable=not show_progress, leave=False) as bar:
 
         async def process(order: OrderGroup) -> None:
             async with slots:
-                outcomes[order.order_id] = await _process_order(
-                    order, settings, client, mapping, claimed
-                )
+                outcomes[order.order_id] = await _process_order(order, run)
             bar.update()
 
         tasks = [asyncio.create_task(process(order)) for order in orders]
@@ -228,13 +276,8 @@ async def _process_orders(
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _process_order(
-    order: OrderGroup,
-    settings: Settings,
-    client: HighLevelClient | None,
-    mapping: ColumnMapping,
-    claimed: dict[str, str],
-) -> OrderResult:
+async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
+    settings, client = run.settings, run.client
     outcome = _result_for(order, OrderStatus.REJECTED)
     outcome.notify_customer = _notify(order, settings)
     if order.has_errors:
@@ -243,17 +286,28 @@ async def _process_order(
         return _finished(outcome, OrderStatus.READY, message=_unchecked_message(order))
 
     if not is_order_id(order.order_id):
-        found = await _look_up_number(order, client, mapping, claimed, outcome)
+        found = await _look_up_number(order, client, run, outcome)
         if found is None:
             return outcome
         order = found
 
-    resolution = await resolve_order(client, order, mapping)
+    earlier = _created_earlier(order, run)
+    if earlier is not None:
+        outcome.fulfillment_id = earlier.fulfillment_id
+        message = (
+            f"already created on {earlier.date} (fulfillment {earlier.fulfillment_id}) by "
+            f"import run {earlier.run_id}, with these tracking numbers"
+        )
+        return _finished(outcome, OrderStatus.SKIPPED, message=message)
+
+    resolution = await resolve_order(client, order, run.mapping, force=settings.force)
     order.problems.extend(resolution.problems)
     _record_response(outcome, resolution.response)
     if resolution.status is not OrderStatus.READY:
         outcome.fulfillment_id = resolution.fulfillment_id
         message = resolution.message or _problem_text(resolution.problems)
+        if resolution.status is OrderStatus.SKIPPED:
+            _remember_found(order, resolution.fulfillment_id, message, run)
         return _finished(outcome, resolution.status, message=message)
 
     outcome.items = tuple(resolution.items)
@@ -264,26 +318,68 @@ async def _process_order(
     if settings.dry_run:
         return _finished(outcome, OrderStatus.READY, message="valid; would be sent")
 
-    submission = await submit_order(
-        client, order.order_id, request, existing=resolution.existing, retry=settings.retry
-    )
+    if run.ledger is None:
+        submission = await submit_order(
+            client, order.order_id, request, existing=resolution.existing, retry=settings.retry
+        )
+    else:
+        submission = await send_once(
+            client,
+            run.ledger,
+            _package(order, resolution.items),
+            request,
+            existing=resolution.existing,
+            retry=settings.retry,
+            force=settings.force,
+        )
     outcome.fulfillment_id = submission.fulfillment_id
     outcome.http_status = submission.http_status
     outcome.trace_id = submission.trace_id
     return _finished(outcome, submission.status, message=submission.message)
 
 
+def _package(order: OrderGroup, items: Sequence[Item]) -> Package:
+    return Package(
+        location_id=order.location_id,
+        order_id=order.order_id,
+        trackings=tuple(order.trackings),
+        items=tuple(items),
+    )
+
+
+def _created_earlier(order: OrderGroup, run: _Run) -> Entry | None:
+    """Return the ledger's record of these packages when an earlier run created them."""
+    if run.ledger is None or run.settings.force:
+        return None
+    key = tracking_key(tracking.number for tracking in order.trackings)
+    entry = run.ledger.ledger.find(order.location_id, order.order_id, key)
+    if entry is None or entry.state is not FulfillmentState.CREATED:
+        return None
+    return entry
+
+
+def _remember_found(order: OrderGroup, fulfillment_id: str, message: str, run: _Run) -> None:
+    """Record in the ledger a fulfillment that HighLevel already has, so later runs need not ask."""
+    if run.ledger is None or run.settings.dry_run:
+        return
+    run.ledger.ledger.record_outcome(
+        _package(order, order.items),
+        FulfillmentState.CREATED,
+        run_id=run.ledger.run_id,
+        file_id=run.ledger.file_id,
+        fulfillment_id=fulfillment_id,
+        message=message,
+    )
+
+
 async def _look_up_number(
-    order: OrderGroup,
-    client: HighLevelClient,
-    mapping: ColumnMapping,
-    claimed: dict[str, str],
-    outcome: OrderResult,
+    order: OrderGroup, client: HighLevelClient, run: _Run, outcome: OrderResult
 ) -> OrderGroup | None:
     """Find the HighLevel order of an order number; None when the outcome is final."""
     number = order.order_id
+    claimed = run.claimed
     lookup = await find_order_by_number(client, number, order.location_id)
-    column = mapping.header_of("order_id")
+    column = run.mapping.header_of("order_id")
     if lookup.failure:
         _record_response(outcome, lookup.response)
         _finished(outcome, OrderStatus.FAILED, message=lookup.failure)

@@ -67,9 +67,13 @@ class UnreadableResponse(Exception):
 
 
 async def resolve_order(
-    client: HighLevelClient, order: OrderGroup, mapping: ColumnMapping
+    client: HighLevelClient, order: OrderGroup, mapping: ColumnMapping, *, force: bool = False
 ) -> Resolution:
-    """Read the order and its fulfillments, and decide what to send."""
+    """Read the order and its fulfillments, and decide what to send.
+
+    With `force`, tracking numbers already on the order do not stop it; the
+    quantities left on the order still do.
+    """
     listing = await client.list_fulfillments(order.order_id, order.location_id)
     if not listing.ok:
         return _read_failure(listing, order, mapping)
@@ -78,7 +82,7 @@ async def resolve_order(
     except UnreadableResponse as error:
         return Resolution(OrderStatus.FAILED, message=str(error), response=listing)
 
-    already = _already_sent(order, existing)
+    already = None if force else _already_sent(order, existing)
     if already is not None:
         already.existing = existing
         return already

@@ -9,16 +9,34 @@ through.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from importer.client import ApiResponse, HighLevelClient, RetryPolicy, TransportFailure
 from importer.errors import ApiUnavailableError
+from importer.ledger import Claim, ClaimResult, FulfillmentState, Ledger, Package
 from importer.records import OrderStatus
 from importer.resolve import ExistingFulfillment, UnreadableResponse, parse_fulfillments
 from importer.validate import CreateFulfillment
 
 logger = logging.getLogger(__name__)
+
+
+# How long an order that another import is sending is waited for, before this
+# run gives up on it for now.
+BUSY_WAIT_SECONDS = 60.0
+_BUSY_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class LedgerRun:
+    """The ledger and this run's place in it, for one input file."""
+
+    ledger: Ledger
+    run_id: int
+    file_id: int | None = None
 
 
 @dataclass
@@ -30,6 +48,70 @@ class Submission:
     http_status: int | None = None
     message: str = ""
     trace_id: str = ""
+
+
+async def send_once(
+    client: HighLevelClient,
+    ledger_run: LedgerRun,
+    package: Package,
+    request: CreateFulfillment,
+    *,
+    existing: list[ExistingFulfillment],
+    retry: RetryPolicy,
+    force: bool,
+) -> Submission:
+    """Claim the package in the ledger, send it, and record HighLevel's answer.
+
+    A package that the ledger shows created is not sent (unless `force`), and
+    one that another import is sending is waited for, then left to it.
+    """
+    claim = await _claim(ledger_run, package, force=force)
+    if claim.result is ClaimResult.CREATED and claim.entry is not None:
+        return Submission(
+            OrderStatus.SKIPPED,
+            fulfillment_id=claim.entry.fulfillment_id,
+            message=f"already created on {claim.entry.date} (fulfillment "
+            f"{claim.entry.fulfillment_id}) by import run {claim.entry.run_id}",
+        )
+    if claim.result is ClaimResult.BUSY and claim.entry is not None:
+        return Submission(
+            OrderStatus.FAILED,
+            message=f"another import (run {claim.entry.run_id}) is still sending this order; "
+            "run the file again later: it will not be sent twice",
+        )
+
+    submission = await submit_order(
+        client, package.order_id, request, existing=existing, retry=retry
+    )
+    state = (
+        FulfillmentState.CREATED
+        if submission.status is OrderStatus.CREATED
+        else FulfillmentState.FAILED
+    )
+    if force and submission.status is OrderStatus.CREATED:
+        submission.message = "created again on purpose (--force)"
+    ledger_run.ledger.record_outcome(
+        package,
+        state,
+        run_id=ledger_run.run_id,
+        file_id=ledger_run.file_id,
+        fulfillment_id=submission.fulfillment_id,
+        http_status=submission.http_status,
+        message=submission.message,
+    )
+    return submission
+
+
+async def _claim(ledger_run: LedgerRun, package: Package, *, force: bool) -> Claim:
+    started = time.monotonic()
+    while True:
+        claim = ledger_run.ledger.claim(
+            package, run_id=ledger_run.run_id, file_id=ledger_run.file_id, force=force
+        )
+        waited = time.monotonic() - started
+        if claim.result is not ClaimResult.BUSY or waited > BUSY_WAIT_SECONDS:
+            return claim
+        await asyncio.sleep(_BUSY_POLL_SECONDS)
 
 
 async def submit_order(

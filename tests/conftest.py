@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,30 @@ GENERIC_HEADERS = (
     "Notify Customer",
 )
 ORDER_A = "65a1b2c3d4e5f60718293a4b"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Give the tests, and the processes they start, a data folder of their own.
+
+    The ledger lives in the user's data folder by default, and a ledger left
+    by the person running the tests would make imports skip orders as already
+    sent. Session scope makes it apply before module-scoped fixtures run imports.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+        patch.delenv("GHL_STATE_DIR", raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def own_test_data_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Give each test a data folder of its own, so that no test sees another's ledger."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+
+
 ORDER_B = "65a1b2c3d4e5f60718293a4c"
 
 

@@ -154,3 +154,28 @@ def test_max_file_size_out_of_range_rejected(tmp_path: Path) -> None:
     """A size limit of zero is an error naming the setting's source."""
     with pytest.raises(ConfigError, match="max_file_mb"):
         settings_from(tmp_path, "max_file_mb = 0\n")
+
+
+def test_state_dir_from_config_is_beside_it(tmp_path: Path) -> None:
+    """A relative state_dir in the config file is taken from the file's folder."""
+    settings = settings_from(tmp_path, 'state_dir = "state"\n')
+    assert settings.state_dir == tmp_path / "state"
+
+
+def test_state_dir_from_environment(tmp_path: Path) -> None:
+    """GHL_STATE_DIR names the ledger's folder, relative to the working folder."""
+    settings = settings_from(tmp_path, environ={"GHL_STATE_DIR": "ledger"})
+    assert settings.state_dir == tmp_path / "ledger"
+
+
+def test_rate_limit_read(tmp_path: Path) -> None:
+    """rate_limit_requests and rate_limit_seconds set the client's pace."""
+    settings = settings_from(tmp_path, "rate_limit_requests = 500\nrate_limit_seconds = 1\n")
+    assert settings.rate_limit.max_requests == 500
+    assert settings.rate_limit.interval_seconds == 1.0
+
+
+def test_rate_limit_zero_rejected(tmp_path: Path) -> None:
+    """A rate limit of no requests is a configuration error."""
+    with pytest.raises(ConfigError):
+        settings_from(tmp_path, "rate_limit_requests = 0\n")

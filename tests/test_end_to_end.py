@@ -7,6 +7,7 @@ these tests check the tool against the description of the data.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import csv
 import json
@@ -14,6 +15,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import weakref
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -512,8 +515,22 @@ def environment(**variables: str) -> dict[str, str]:
     return {**inherited, **variables}
 
 
+# One ledger folder per sandbox: a fresh sandbox has no fulfillments, so a ledger
+# shared with another sandbox's runs would skip its orders as already sent.
+_LEDGER_FOLDERS: weakref.WeakKeyDictionary[Sandbox, str] = weakref.WeakKeyDictionary()
+
+
 def sandbox_environment(sandbox: Sandbox, token: str = TOKEN) -> dict[str, str]:
-    return environment(GHL_BASE_URL=sandbox.base_url, GHL_TOKEN=token, GHL_LOCATION_ID=LOCATION_ID)
+    state = _LEDGER_FOLDERS.get(sandbox)
+    if state is None:
+        state = _LEDGER_FOLDERS[sandbox] = tempfile.mkdtemp(prefix="ghl-e2e-ledger-")
+        atexit.register(shutil.rmtree, state, ignore_errors=True)
+    return environment(
+        GHL_BASE_URL=sandbox.base_url,
+        GHL_TOKEN=token,
+        GHL_LOCATION_ID=LOCATION_ID,
+        GHL_STATE_DIR=state,
+    )
 
 
 def copy_sample(sample: SampleFile, folder: Path) -> Path:

@@ -1,0 +1,503 @@
+"""The ledger: what each run sent, so that no fulfillment is created twice.
+
+HighLevel has no idempotency key, so a fulfillment sent twice is created twice
+and may email the customer twice. The ledger is one SQLite file in the state
+folder. Before an order is sent it is claimed ("sending"); after HighLevel's
+answer it is marked with the outcome. A later run skips what the ledger shows
+created, and an order left "sending" by a run that died is checked against
+HighLevel (its fulfillments are read) before anything is sent again.
+
+Two processes may share the ledger: a claim is made in one write transaction,
+so only one of them sends an order; the other waits for the outcome.
+
+Orders are keyed by location, HighLevel order ID and the set of tracking
+numbers, which is what makes two fulfillments the same package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from importer.errors import ConfigError
+from importer.records import Item, Tracking
+
+LEDGER_FILE_NAME = "ledger.sqlite3"
+# A run that has not written its heartbeat for this long is taken to have died.
+STALE_SECONDS = 30.0
+HEARTBEAT_SECONDS = 5.0
+# Another process may hold the write lock while it claims or records an order;
+# those transactions take milliseconds, so a long wait means something is stuck.
+_BUSY_TIMEOUT_MS = 30_000
+_SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    heartbeat_at TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    command TEXT NOT NULL,
+    dry_run INTEGER NOT NULL,
+    outcome TEXT
+);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_by_hash ON files(sha256);
+CREATE TABLE IF NOT EXISTS fulfillments (
+    id INTEGER PRIMARY KEY,
+    location_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    tracking_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL,
+    fulfillment_id TEXT NOT NULL DEFAULT '',
+    http_status INTEGER,
+    message TEXT NOT NULL DEFAULT '',
+    order_number TEXT NOT NULL DEFAULT '',
+    trackings TEXT NOT NULL,
+    items TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    file_id INTEGER REFERENCES files(id),
+    claimed_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (location_id, order_id, tracking_key)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    file_id INTEGER REFERENCES files(id),
+    location_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    order_number TEXT NOT NULL,
+    tracking_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    fulfillment_id TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_order ON events(order_id);
+CREATE INDEX IF NOT EXISTS events_by_number ON events(order_number);
+"""
+
+
+class FulfillmentState(StrEnum):
+    SENDING = "sending"
+    CREATED = "created"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An order's package as the ledger records it."""
+
+    location_id: str
+    order_id: str
+    tracking_key: str
+    fingerprint: str
+    state: FulfillmentState
+    fulfillment_id: str
+    run_id: int
+    updated_at: str
+    items: tuple[tuple[str, int], ...]
+
+    @property
+    def date(self) -> str:
+        return self.updated_at[:10]
+
+
+class ClaimResult(StrEnum):
+    CLAIMED = "claimed"  # this run may send it
+    CREATED = "created"  # created already, by this or an earlier run
+    BUSY = "busy"  # another live run is sending it now
+
+
+@dataclass(frozen=True)
+class Claim:
+    result: ClaimResult
+    entry: Entry | None = None
+
+
+@dataclass(frozen=True)
+class Package:
+    """The trackings and items of one fulfillment request, keyed as the ledger stores them."""
+
+    location_id: str
+    order_id: str
+    trackings: tuple[Tracking, ...]
+    items: tuple[Item, ...]
+    order_number: str = ""
+
+    @property
+    def tracking_key(self) -> str:
+        return tracking_key(tracking.number for tracking in self.trackings)
+
+    @property
+    def item_key(self) -> tuple[tuple[str, int], ...]:
+        return tuple(
+            sorted((item.price_id or item.sku.casefold(), item.qty) for item in self.items)
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        document = {
+            "location": self.location_id,
+            "order": self.order_id,
+            "trackings": self.tracking_key,
+            "items": self.item_key,
+        }
+        return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One order's outcome in a run, for the history."""
+
+    run_id: int
+    file_id: int | None
+    location_id: str
+    order_id: str
+    order_number: str
+    trackings: Sequence[Tracking]
+    status: str
+    fulfillment_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One event of `ghl-fulfill history`."""
+
+    at: str
+    run_id: int
+    file_path: str
+    location_id: str
+    order_id: str
+    order_number: str
+    tracking_key: str
+    status: str
+    fulfillment_id: str
+    message: str
+
+
+def tracking_key(numbers: Iterable[str]) -> str:
+    """Return the tracking numbers of a package as one text: upper case, sorted, unique."""
+    return " ".join(sorted({number.upper() for number in numbers}))
+
+
+def file_hash(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes, which names its content whatever the file's name."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_state_dir() -> Path:
+    """Return the user's data folder for ghl-fulfill, as the platform defines it."""
+    from platformdirs import user_data_path
+
+    return user_data_path("ghl-fulfill", appauthor=False)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Ledger:
+    """The ledger file of one state folder; open it with Ledger.open()."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, folder: Path) -> Ledger:
+        """Open or create the ledger in a folder; raises ConfigError when it cannot be used."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / LEDGER_FILE_NAME
+            connection = sqlite3.connect(
+                path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            # WAL with synchronous=FULL makes every claim durable before the request goes out.
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.executescript(_SCHEMA)
+            connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        except (OSError, sqlite3.Error) as error:
+            raise ConfigError(
+                f"the state folder {folder} cannot be used for the ledger ({error}); "
+                "choose another with --state-dir or GHL_STATE_DIR"
+            ) from error
+        return cls(connection, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """Run statements in one write transaction, taken before anything is read."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- runs and files ------------------------------------------------------------------
+
+    def start_run(self, command: str, *, dry_run: bool) -> int:
+        now = _now()
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (started_at, heartbeat_at, host, pid, command, dry_run) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (now, now, socket.gethostname(), os.getpid(), command, int(dry_run)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def heartbeat(self, run_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (_now(), run_id))
+
+    def finish_run(self, run_id: int, outcome: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?",
+                (_now(), outcome, run_id),
+            )
+
+    def record_file(self, run_id: int, path: Path, sha256: str, size: int) -> int:
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO files (run_id, path, sha256, size, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run_id, str(path), sha256, size, _now()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    # --- orders ----------------------------------------------------------------------------
+
+    def find(self, location_id: str, order_id: str, key: str) -> Entry | None:
+        """Return the ledger's record of a package, or None when it has none."""
+        row = self._db.execute(
+            "SELECT location_id, order_id, tracking_key, fingerprint, state, fulfillment_id, "
+            "run_id, updated_at, items FROM fulfillments "
+            "WHERE location_id = ? AND order_id = ? AND tracking_key = ?",
+            (location_id, order_id, key),
+        ).fetchone()
+        return None if row is None else _entry(row)
+
+    def claim(self, package: Package, *, run_id: int, file_id: int | None, force: bool) -> Claim:
+        """Mark a package "sending" for this run, unless it is created or another run sends it.
+
+        With `force`, a package created earlier is claimed again.
+        """
+        key = package.tracking_key
+        with self._write() as db:
+            entry = self.find(package.location_id, package.order_id, key)
+            if entry is not None and entry.state is FulfillmentState.CREATED and not force:
+                return Claim(ClaimResult.CREATED, entry)
+            if (
+                entry is not None
+                and entry.state is FulfillmentState.SENDING
+                and entry.run_id != run_id
+                and self.run_is_alive(entry.run_id)
+            ):
+                return Claim(ClaimResult.BUSY, entry)
+
+            _upsert(db, package, FulfillmentState.SENDING, run_id=run_id, file_id=file_id)
+        return Claim(ClaimResult.CLAIMED)
+
+    def record_outcome(
+        self,
+        package: Package,
+        state: FulfillmentState,
+        *,
+        run_id: int,
+        file_id: int | None = None,
+        fulfillment_id: str = "",
+        http_status: int | None = None,
+        message: str = "",
+    ) -> None:
+        """Record HighLevel's answer to a package, or a fulfillment found on the order.
+
+        A package that was never claimed (found already fulfilled in HighLevel)
+        gets a record of its own, so that later runs need not ask HighLevel.
+        """
+        with self._write() as db:
+            _upsert(
+                db,
+                package,
+                state,
+                run_id=run_id,
+                file_id=file_id,
+                fulfillment_id=fulfillment_id,
+                http_status=http_status,
+                message=message,
+            )
+
+    def record_events(self, events: Sequence[Event]) -> None:
+        """Add the outcomes of a file's orders to the history, in one transaction."""
+        now = _now()
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO events (at, run_id, file_id, location_id, order_id, order_number, "
+                "tracking_key, status, fulfillment_id, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        now,
+                        event.run_id,
+                        event.file_id,
+                        event.location_id,
+                        event.order_id,
+                        event.order_number,
+                        tracking_key(tracking.number for tracking in event.trackings),
+                        event.status,
+                        event.fulfillment_id,
+                        event.message,
+                    )
+                    for event in events
+                ],
+            )
+
+    # --- liveness -------------------------------------------------------------------------
+
+    def run_is_alive(self, run_id: int) -> bool:
+        """Tell whether a run may still be sending: not finished, and its process is alive."""
+        row = self._db.execute(
+            "SELECT finished_at, heartbeat_at, host, pid FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        if row is None or row[0] is not None:
+            return False
+        _, heartbeat_at, host, pid = row
+        age = datetime.now(UTC) - datetime.fromisoformat(heartbeat_at)
+        if age.total_seconds() > STALE_SECONDS:
+            return False
+        if host == socket.gethostname() and sys.platform != "win32":
+            return _process_exists(int(pid))
+        return True
+
+    # --- history ---------------------------------------------------------------------------
+
+    def history(
+        self, *, order: str | None = None, file_path: Path | None = None, limit: int = 200
+    ) -> list[HistoryLine]:
+        """Return the latest events, oldest first, for an order (ID or number) or a file."""
+        clauses, values = [], []
+        if order:
+            clauses.append("(events.order_id = ? OR events.order_number = ?)")
+            values += [order.lower(), order.lstrip("#")]
+        if file_path is not None:
+            clauses.append("(files.path = ? OR files.sha256 = ?)")
+            values += [str(file_path.resolve()), _hash_if_file(file_path)]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            "SELECT events.at, events.run_id, COALESCE(files.path, ''), events.location_id, "
+            "events.order_id, events.order_number, events.tracking_key, events.status, "
+            "events.fulfillment_id, events.message FROM events "
+            f"LEFT JOIN files ON files.id = events.file_id {where} "
+            "ORDER BY events.id DESC LIMIT ?",
+            (*values, limit),
+        ).fetchall()
+        return [HistoryLine(*row) for row in reversed(rows)]
+
+
+def _upsert(
+    db: sqlite3.Connection,
+    package: Package,
+    state: FulfillmentState,
+    *,
+    run_id: int,
+    file_id: int | None,
+    fulfillment_id: str = "",
+    http_status: int | None = None,
+    message: str = "",
+) -> None:
+    """Write a package's record, replacing the one of its key; a claim also sets claimed_at."""
+    now = _now()
+    db.execute(
+        "INSERT INTO fulfillments (location_id, order_id, tracking_key, fingerprint, state, "
+        "fulfillment_id, http_status, message, order_number, trackings, items, run_id, "
+        "file_id, claimed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (location_id, order_id, tracking_key) DO UPDATE SET "
+        "fingerprint = excluded.fingerprint, state = excluded.state, "
+        "fulfillment_id = excluded.fulfillment_id, http_status = excluded.http_status, "
+        "message = excluded.message, order_number = excluded.order_number, "
+        "trackings = excluded.trackings, items = excluded.items, run_id = excluded.run_id, "
+        "file_id = excluded.file_id, updated_at = excluded.updated_at, claimed_at = "
+        "CASE WHEN excluded.state = 'sending' THEN excluded.claimed_at ELSE claimed_at END",
+        (
+            package.location_id,
+            package.order_id,
+            package.tracking_key,
+            package.fingerprint,
+            state.value,
+            fulfillment_id,
+            http_status,
+            message,
+            package.order_number,
+            json.dumps([tracking.number for tracking in package.trackings]),
+            json.dumps(package.item_key),
+            run_id,
+            file_id,
+            now,
+            now,
+        ),
+    )
+
+
+def _entry(row: Sequence[object]) -> Entry:
+    items = tuple((str(name), int(qty)) for name, qty in json.loads(str(row[8])))
+    return Entry(
+        location_id=str(row[0]),
+        order_id=str(row[1]),
+        tracking_key=str(row[2]),
+        fingerprint=str(row[3]),
+        state=FulfillmentState(str(row[4])),
+        fulfillment_id=str(row[5]),
+        run_id=int(str(row[6])),
+        updated_at=str(row[7]),
+        items=items,
+    )
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+def _hash_if_file(path: Path) -> str:
+    try:
+        return file_hash(path)
+    except OSError:
+        return ""

@@ -1,0 +1,370 @@
+"""Tests for importer.ledger and for imports that keep a ledger: nothing is fulfilled twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from importer.client import HighLevelClient, RateLimit
+from importer.config import Settings
+from importer.ledger import (
+    STALE_SECONDS,
+    ClaimResult,
+    FulfillmentState,
+    Ledger,
+    Package,
+    tracking_key,
+)
+from importer.mapping import load_templates
+from importer.pipeline import FileJob, import_file
+from importer.records import FileResult, Item, OrderStatus, Tracking
+from importer.sandbox import Sandbox, load_seed
+from importer.submit import LedgerRun
+from tests.api_fixtures import FAST_RETRY
+
+PROJECT = Path(__file__).resolve().parents[1]
+SEED = load_seed(PROJECT / "sample_data" / "sandbox_seed.json")
+LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
+TOKEN = "ledger-test-token-8a1f"
+ORDER = "6afb2607207fe629c6a23c3a"
+OTHER_ORDER = "6affbc3322ba75b8da9ac0e2"
+# Two orders of the sample seed, each shipped whole in one package.
+EXPORT = (
+    "Order ID,Tracking Number,Carrier\n"
+    f"{ORDER},796799488569,FedEx\n"
+    f"{OTHER_ORDER},8745873345,DHL Express\n"
+)
+
+
+def package(order_id: str = ORDER, number: str = "796799488569") -> Package:
+    return Package(LOCATION, order_id, (Tracking(number, "FedEx"),), (Item("price1", "", 1),))
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    opened = Ledger.open(tmp_path / "state")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(SEED, tokens={TOKEN: None}, max_requests=10_000) as running:
+        yield running
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORT, encoding="utf-8")
+    return path
+
+
+def run_import(sandbox: Sandbox, path: Path, ledger: Ledger, *, force: bool = False) -> FileResult:
+    settings = Settings(token=TOKEN, location_id=LOCATION, base_url=sandbox.base_url, force=force)
+
+    async def scenario() -> FileResult:
+        run = LedgerRun(ledger, ledger.start_run("import", dry_run=False))
+        client = HighLevelClient(
+            base_url=sandbox.base_url,
+            token=TOKEN,
+            token_source="the test",
+            rate_limit=RateLimit(max_requests=10_000, interval_seconds=10.0),
+            retry=FAST_RETRY,
+        )
+        async with client:
+            result = await import_file(
+                FileJob(path=path, results_path=path.with_suffix(".results.xlsx")),
+                settings=settings,
+                templates=load_templates(),
+                client=client,
+                notice=lambda _: None,
+                show_progress=False,
+                ledger=run,
+            )
+        ledger.finish_run(run.run_id, "done")
+        return result
+
+    return asyncio.run(scenario())
+
+
+def statuses(result: FileResult) -> dict[str, OrderStatus]:
+    return {order.order_id: order.status for order in result.orders}
+
+
+# --- the ledger itself -------------------------------------------------------------------------
+
+
+def test_tracking_key_ignores_case_and_order() -> None:
+    """One package's tracking numbers make one key, however the file writes them."""
+    assert tracking_key(["b2", "A1", "a1"]) == "A1 B2"
+
+
+def test_fingerprint_ignores_item_order() -> None:
+    """The same items in another order give the same fingerprint."""
+    first = Package(LOCATION, ORDER, (Tracking("T1"),), (Item("p1", "", 1), Item("p2", "", 2)))
+    second = Package(LOCATION, ORDER, (Tracking("t1"),), (Item("p2", "", 2), Item("p1", "", 1)))
+    assert first.fingerprint == second.fingerprint
+
+
+def test_first_claim_granted(ledger: Ledger) -> None:
+    """A package nobody sent may be sent."""
+    run = ledger.start_run("import", dry_run=False)
+    assert ledger.claim(package(), run_id=run, file_id=None, force=False).result is (
+        ClaimResult.CLAIMED
+    )
+
+
+def test_created_package_not_claimed_again(ledger: Ledger) -> None:
+    """A package an earlier run created is not sent again."""
+    first = ledger.start_run("import", dry_run=False)
+    ledger.claim(package(), run_id=first, file_id=None, force=False)
+    ledger.record_outcome(package(), FulfillmentState.CREATED, run_id=first, fulfillment_id="f1")
+    ledger.finish_run(first, "done")
+
+    second = ledger.start_run("import", dry_run=False)
+    claim = ledger.claim(package(), run_id=second, file_id=None, force=False)
+    assert claim.result is ClaimResult.CREATED
+    assert claim.entry is not None
+    assert claim.entry.fulfillment_id == "f1"
+
+
+def test_force_claims_created_package(ledger: Ledger) -> None:
+    """--force claims a package that was created before."""
+    first = ledger.start_run("import", dry_run=False)
+    ledger.record_outcome(package(), FulfillmentState.CREATED, run_id=first, fulfillment_id="f1")
+
+    second = ledger.start_run("import", dry_run=False)
+    claim = ledger.claim(package(), run_id=second, file_id=None, force=True)
+    assert claim.result is ClaimResult.CLAIMED
+
+
+def test_package_sent_by_live_run_is_busy(tmp_path: Path) -> None:
+    """A second connection (another process) cannot claim what a live run is sending."""
+    first_ledger = Ledger.open(tmp_path)
+    second_ledger = Ledger.open(tmp_path)
+    try:
+        first = first_ledger.start_run("import", dry_run=False)
+        first_ledger.claim(package(), run_id=first, file_id=None, force=False)
+        second = second_ledger.start_run("import", dry_run=False)
+        claim = second_ledger.claim(package(), run_id=second, file_id=None, force=False)
+    finally:
+        first_ledger.close()
+        second_ledger.close()
+    assert claim.result is ClaimResult.BUSY
+
+
+def test_package_of_finished_run_claimed(ledger: Ledger) -> None:
+    """A package left "sending" by a run that ended may be claimed (and checked first)."""
+    first = ledger.start_run("import", dry_run=False)
+    ledger.claim(package(), run_id=first, file_id=None, force=False)
+    ledger.finish_run(first, "aborted")
+
+    second = ledger.start_run("import", dry_run=False)
+    assert ledger.claim(package(), run_id=second, file_id=None, force=False).result is (
+        ClaimResult.CLAIMED
+    )
+
+
+def test_run_of_dead_process_not_alive(ledger: Ledger, tmp_path: Path) -> None:
+    """A run whose process no longer exists is not alive, even with a fresh heartbeat."""
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    run = ledger.start_run("import", dry_run=False)
+    ledger._db.execute("UPDATE runs SET pid = ? WHERE id = ?", (int(finished.stdout), run))
+    assert not ledger.run_is_alive(run)
+
+
+def test_run_with_stale_heartbeat_not_alive(ledger: Ledger) -> None:
+    """A run that stopped writing its heartbeat is taken to have died."""
+    run = ledger.start_run("import", dry_run=False)
+    old = (datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 5)).isoformat()
+    ledger._db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (old, run))
+    assert not ledger.run_is_alive(run)
+
+
+def test_own_live_run_alive(ledger: Ledger) -> None:
+    """This process's unfinished run is alive."""
+    assert ledger.run_is_alive(ledger.start_run("import", dry_run=False))
+
+
+def test_unusable_state_folder_is_config_error(tmp_path: Path) -> None:
+    """A state folder that is a file is refused with a message naming it."""
+    blocker = tmp_path / "state"
+    blocker.write_text("not a folder", encoding="utf-8")
+    from importer.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        Ledger.open(blocker)
+    assert str(blocker) in str(caught.value)
+
+
+# --- imports that keep a ledger ------------------------------------------------------------------
+
+
+def test_rerun_skips_without_asking_highlevel(
+    sandbox: Sandbox, export: Path, ledger: Ledger
+) -> None:
+    """A second run skips what the first created, and reads nothing from HighLevel for it."""
+    run_import(sandbox, export, ledger)
+    requests_before = len(sandbox.request_log())
+
+    result = run_import(sandbox, export, ledger)
+
+    assert statuses(result) == {ORDER: OrderStatus.SKIPPED, OTHER_ORDER: OrderStatus.SKIPPED}
+    assert len(sandbox.request_log()) == requests_before
+
+
+def test_rerun_message_names_earlier_fulfillment(
+    sandbox: Sandbox, export: Path, ledger: Ledger
+) -> None:
+    """A skipped order says when and as which fulfillment it was created."""
+    first = run_import(sandbox, export, ledger)
+    created = {order.order_id: order.fulfillment_id for order in first.orders}
+
+    second = run_import(sandbox, export, ledger)
+
+    skipped = next(order for order in second.orders if order.order_id == ORDER)
+    assert f"(fulfillment {created[ORDER]})" in skipped.message
+
+
+def test_sending_left_by_dead_run_checked_before_resending(
+    sandbox: Sandbox, export: Path, ledger: Ledger
+) -> None:
+    """An order stored by HighLevel but left "sending" is found on the order, not sent again."""
+    run_import(sandbox, export, ledger)
+    # As if the run had died after the request went out and before the answer was recorded.
+    ledger._db.execute("UPDATE fulfillments SET state = 'sending', fulfillment_id = ''")
+
+    result = run_import(sandbox, export, ledger)
+
+    assert statuses(result)[ORDER] is OrderStatus.SKIPPED
+    assert len(sandbox.fulfillment_log()) == 2
+
+
+def test_sending_never_stored_is_sent(sandbox: Sandbox, export: Path, ledger: Ledger) -> None:
+    """An order claimed by a run that died before sending is sent by the next run."""
+    dead = ledger.start_run("import", dry_run=False)
+    items = (Item("698a1b3c2cc9d354d76fd970", "", 1),)
+    claimed = Package(LOCATION, ORDER, (Tracking("796799488569"),), items)
+    ledger.claim(claimed, run_id=dead, file_id=None, force=False)
+    ledger.finish_run(dead, "aborted")
+
+    result = run_import(sandbox, export, ledger)
+
+    assert statuses(result)[ORDER] is OrderStatus.CREATED
+
+
+def test_force_sends_again(export: Path, ledger: Ledger) -> None:
+    """--force sends what the ledger shows created, and says so."""
+    with Sandbox(SEED, tokens={TOKEN: None}, max_requests=10_000) as first:
+        run_import(first, export, ledger)
+    # A new sandbox has no fulfillments, as if they had been deleted in HighLevel.
+    with Sandbox(SEED, tokens={TOKEN: None}, max_requests=10_000) as second:
+        result = run_import(second, export, ledger, force=True)
+
+    again = next(order for order in result.orders if order.order_id == ORDER)
+    assert again.status is OrderStatus.CREATED
+    assert again.message == "created again on purpose (--force)"
+
+
+def test_history_lists_each_run(sandbox: Sandbox, export: Path, ledger: Ledger) -> None:
+    """The history of an order shows what every run did with it."""
+    run_import(sandbox, export, ledger)
+    run_import(sandbox, export, ledger)
+
+    lines = ledger.history(order=ORDER)
+
+    assert [line.status for line in lines] == ["created", "skipped"]
+
+
+def test_history_by_file_content(sandbox: Sandbox, export: Path, ledger: Ledger) -> None:
+    """A file's history is found by its content too, under any name."""
+    run_import(sandbox, export, ledger)
+    copy = export.with_name("renamed.csv")
+    copy.write_bytes(export.read_bytes())
+
+    assert len(ledger.history(file_path=copy)) == 2
+
+
+# --- two processes on one ledger ------------------------------------------------------------------
+
+
+def _import_process(
+    path: Path, sandbox: Sandbox, state: Path, results: Path
+) -> subprocess.Popen[str]:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GHL_")}
+    environment |= {
+        "GHL_TOKEN": TOKEN,
+        "GHL_LOCATION_ID": LOCATION,
+        "GHL_BASE_URL": sandbox.base_url,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "import",
+            str(path),
+            "--state-dir",
+            str(state),
+            "--results",
+            str(results),
+        ],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+# One of the two tees of the order: a second, duplicate fulfillment would still fit the
+# order's quantities, so only the ledger keeps it from being created.
+PARTIAL_EXPORT = (
+    f"Order ID,Tracking Number,Carrier,SKU,Qty\n{ORDER},796799488569,FedEx,TEE-BLK-L,1\n"
+)
+
+
+def test_two_processes_send_each_order_once(tmp_path: Path) -> None:
+    """Two imports of one file started together on one ledger create each fulfillment once."""
+    path = tmp_path / "export.csv"
+    path.write_text(PARTIAL_EXPORT, encoding="utf-8")
+    # The latency keeps both imports sending at the same time.
+    with Sandbox(SEED, tokens={TOKEN: None}, max_requests=10_000, latency_seconds=0.2) as sandbox:
+        processes = [
+            _import_process(path, sandbox, tmp_path / "state", tmp_path / f"results{n}.xlsx")
+            for n in range(2)
+        ]
+        for process in processes:
+            process.communicate(timeout=120)
+        created = Counter(entry.order_id for entry in sandbox.fulfillment_log())
+
+    assert created == Counter({ORDER: 1})
+
+
+def test_history_command_prints_runs(tmp_path: Path, sandbox: Sandbox, export: Path) -> None:
+    """`ghl-fulfill history --order ID` prints what the imports did with the order."""
+    state = tmp_path / "state"
+    _import_process(export, sandbox, state, tmp_path / "results.xlsx").communicate(timeout=120)
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "importer", "history", "--state-dir", str(state), "--order", ORDER],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert f"created   {ORDER}" in shown.stdout
