@@ -208,13 +208,15 @@ def _kill_and_finish(
     while killed < kills:
         process = start_import(folder, sandbox, runs)
         runs += 1
+        after = generator.uniform(*kill_window)
         try:
-            process.wait(timeout=generator.uniform(*kill_window))
+            process.wait(timeout=after)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)
             process.wait()
             killed += 1
-            print(f"run {runs}: killed", flush=True)
+            done = len(sandbox.fulfillment_log())
+            print(f"run {runs}: killed after {after:.1f} s; {done} created so far", flush=True)
             continue
         # The run finished before its kill; the next run starts over on the same ledger.
         print(f"run {runs}: finished before its kill (exit {process.returncode})", flush=True)

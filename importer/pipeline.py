@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from importer.client import ApiResponse, HighLevelClient
 from importer.config import DEFAULT_SOURCE, Settings
 from importer.errors import RunAbortedError, UncertainMappingError
-from importer.group import Grouping, OrderGroup, group_shipments
+from importer.group import Grouping, OrderGroup, group_shipments, group_unique_rows
 from importer.ledger import Entry, Event, FulfillmentState, Package, file_hash, tracking_key
 from importer.load import IgnoredRow, SourceRow, Table, load_table
 from importer.mapping import (
@@ -42,7 +43,7 @@ from importer.records import (
     Severity,
 )
 from importer.report import default_results_path, write_results
-from importer.resolve import find_order_by_number, resolve_order
+from importer.resolve import Resolution, find_order_by_number, resolve_order
 from importer.submit import LedgerRun, send_once, submit_order
 from importer.validate import build_request, check_orders
 
@@ -105,7 +106,14 @@ async def import_file(
     result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
 
     outcomes: dict[str, OrderResult] = {}
-    run = _Run(settings, client, mapping, _file_ledger(ledger, job.path, settings), claimed={})
+    run = _Run(
+        settings,
+        client,
+        mapping,
+        _file_ledger(ledger, job.path, settings),
+        claimed={},
+        rows_of=_row_finder(shipments),
+    )
     try:
         await _process_orders(grouping.orders, outcomes, run, show_progress)
     except RunAbortedError as error:
@@ -120,6 +128,16 @@ async def import_file(
             result, job.results_path or default_results_path(job.path)
         )
     return result
+
+
+def _row_finder(shipments: Shipments) -> Callable[[Sequence[int]], list[ShipmentRow]]:
+    """Find normalized rows by their row numbers, which rise through the table."""
+
+    def rows_of(numbers: Sequence[int]) -> list[ShipmentRow]:
+        positions = np.searchsorted(shipments.numbers, numbers)
+        return [shipments.row(int(position)) for position in positions]
+
+    return rows_of
 
 
 def _file_ledger(ledger: LedgerRun | None, path: Path, settings: Settings) -> LedgerRun | None:
@@ -248,6 +266,8 @@ class _Run:
     # HighLevel order ID -> the file's reference to it, so that an order named
     # twice in one file ("#1001" on some rows, its ID on others) is sent once.
     claimed: dict[str, str]
+    # The normalized rows with the given row numbers.
+    rows_of: Callable[[Sequence[int]], list[ShipmentRow]] | None = None
 
 
 async def _process_orders(
@@ -301,6 +321,14 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
         return _finished(outcome, OrderStatus.SKIPPED, message=message)
 
     resolution = await resolve_order(client, order, run.mapping, force=settings.force)
+    sent_before = ""
+    new_package = _new_package(order, resolution, run)
+    if new_package is not None:
+        # Some packages of the order were sent by an earlier import: send the new ones.
+        sent_before = resolution.earlier
+        order = new_package
+        outcome.trackings = tuple(order.trackings)
+        resolution = await resolve_order(client, order, run.mapping, force=settings.force)
     order.problems.extend(resolution.problems)
     _record_response(outcome, resolution.response)
     if resolution.status is not OrderStatus.READY:
@@ -335,7 +363,36 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
     outcome.fulfillment_id = submission.fulfillment_id
     outcome.http_status = submission.http_status
     outcome.trace_id = submission.trace_id
-    return _finished(outcome, submission.status, message=submission.message)
+    message = submission.message
+    if sent_before and submission.status is OrderStatus.CREATED:
+        message = (
+            "created for the new tracking numbers only; the order's other packages were "
+            f"sent before (fulfillment {sent_before})"
+        )
+    return _finished(outcome, submission.status, message=message)
+
+
+def _new_package(order: OrderGroup, resolution: Resolution, run: _Run) -> OrderGroup | None:
+    """Build the order's new packages from their rows, when the rows show their items.
+
+    Every row of the order must give its tracking number, and every row of a
+    new package must name an item; otherwise which items the new packages hold
+    is unknown, and None leaves the order rejected.
+    """
+    if not resolution.new_trackings or run.rows_of is None:
+        return None
+    rows = run.rows_of(order.rows)
+    new = {number.upper() for number in resolution.new_trackings}
+    chosen = [row for row in rows if row.tracking_number.upper() in new]
+    if any(not row.tracking_number for row in rows) or not all(row.names_item for row in chosen):
+        return None
+
+    grouping = group_unique_rows(chosen, mapping=run.mapping, default_location=order.location_id)
+    if len(grouping.orders) != 1:
+        return None
+    return dataclasses.replace(
+        grouping.orders[0], order_id=order.order_id, notify_customer=order.notify_customer
+    )
 
 
 def _package(order: OrderGroup, items: Sequence[Item]) -> Package:

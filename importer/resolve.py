@@ -60,6 +60,9 @@ class Resolution:
     message: str = ""
     fulfillment_id: str = ""
     response: ApiResponse | None = None
+    # When some of the order's tracking numbers were sent before: the new ones.
+    new_trackings: frozenset[str] = frozenset()
+    earlier: str = ""  # the earlier fulfillments, as "ID of DATE, ..."
 
 
 class UnreadableResponse(Exception):
@@ -205,10 +208,17 @@ def _already_sent(order: OrderGroup, existing: list[ExistingFulfillment]) -> Res
     new = [t.number for t in order.trackings if t.number not in sent]
     problem = Problem(
         f"tracking {', '.join(sent)} was already sent (fulfillment {described}) but "
-        f"{', '.join(new)} is new; put the new packages and their items in a file of their own",
+        f"{', '.join(new)} is new, and the rows do not show which items the new package "
+        "holds; give every row of the order its tracking number and items, or put the new "
+        "packages in a file of their own",
         tuple(order.rows),
     )
-    return Resolution(OrderStatus.REJECTED, problems=[problem])
+    return Resolution(
+        OrderStatus.REJECTED,
+        problems=[problem],
+        new_trackings=frozenset(new),
+        earlier=described,
+    )
 
 
 def _match_items(

@@ -368,3 +368,62 @@ def test_history_command_prints_runs(tmp_path: Path, sandbox: Sandbox, export: P
     )
 
     assert f"created   {ORDER}" in shown.stdout
+
+
+# --- a second package of an order ---------------------------------------------------------------
+
+TEE_L_PRICE = "698a19d43bce14ab261db1d4"
+FIRST_PACKAGE = f"{ORDER},796799488569,FedEx,TEE-BLK-L,1\n"
+SECOND_PACKAGE = f"{ORDER},1Z999AA10123456784,UPS,TEE-BLK-L,1\n"
+PACKAGE_HEADERS = "Order ID,Tracking Number,Carrier,SKU,Qty\n"
+
+
+def test_second_package_sent_alone(sandbox: Sandbox, tmp_path: Path, ledger: Ledger) -> None:
+    """A file that lists an earlier package and a new one sends only the new one."""
+    first = tmp_path / "monday.csv"
+    first.write_text(PACKAGE_HEADERS + FIRST_PACKAGE, encoding="utf-8")
+    second = tmp_path / "tuesday.csv"
+    second.write_text(PACKAGE_HEADERS + FIRST_PACKAGE + SECOND_PACKAGE, encoding="utf-8")
+    run_import(sandbox, first, ledger)
+
+    run_import(sandbox, second, ledger)
+
+    latest = sandbox.fulfillment_log()[-1].body
+    assert [tracking["trackingNumber"] for tracking in latest["trackings"]] == [
+        "1Z999AA10123456784"
+    ]
+    assert latest["items"] == [{"priceId": TEE_L_PRICE, "qty": 1}]
+
+
+def test_second_package_message_names_earlier(
+    sandbox: Sandbox, tmp_path: Path, ledger: Ledger
+) -> None:
+    """The order's result says that only the new package was sent."""
+    first = tmp_path / "monday.csv"
+    first.write_text(PACKAGE_HEADERS + FIRST_PACKAGE, encoding="utf-8")
+    second = tmp_path / "tuesday.csv"
+    second.write_text(PACKAGE_HEADERS + FIRST_PACKAGE + SECOND_PACKAGE, encoding="utf-8")
+    run_import(sandbox, first, ledger)
+
+    order = run_import(sandbox, second, ledger).orders[0]
+
+    assert order.status is OrderStatus.CREATED
+    assert order.message.startswith("created for the new tracking numbers only")
+
+
+def test_second_package_without_items_rejected(
+    sandbox: Sandbox, tmp_path: Path, ledger: Ledger
+) -> None:
+    """A new package whose rows name no items is not guessed at: the order is rejected."""
+    first = tmp_path / "monday.csv"
+    first.write_text(PACKAGE_HEADERS + FIRST_PACKAGE, encoding="utf-8")
+    second = tmp_path / "tuesday.csv"
+    second.write_text(
+        PACKAGE_HEADERS + FIRST_PACKAGE + f"{ORDER},1Z999AA10123456784,UPS,,\n", encoding="utf-8"
+    )
+    run_import(sandbox, first, ledger)
+
+    order = run_import(sandbox, second, ledger).orders[0]
+
+    assert order.status is OrderStatus.REJECTED
+    assert "do not show which items the new package holds" in order.message

@@ -22,6 +22,13 @@ from importer.load.records import (
     Reading,
     Table,
 )
+from importer.load.results import (
+    RESULTS_NOTE,
+    is_results_rows,
+    results_sheet,
+    set_aside_done_rows,
+    split_results_rows,
+)
 from importer.load.table import best_header_score, build_table, is_blank
 from importer.load.table import used_width as _used_width  # _fill_merged has a local used_width
 
@@ -49,6 +56,12 @@ def _choose_sheet(
     if reading.options.sheet is not None:
         index = _forced_sheet_index(path, names, reading.options.sheet)
         return names[index], read_sheet(index), _sheet_notes(index, names, set(), hidden)
+
+    results = results_sheet(names)
+    if results is not None and results not in hidden:
+        rows = read_sheet(results)
+        if is_results_rows(rows):
+            return names[results], rows, []
 
     empty: set[int] = set()
     filled: list[tuple[int, list[RawRow]]] = []
@@ -265,8 +278,13 @@ def load_calamine(
     except (python_calamine.CalamineError, OSError, *_ODS_ERRORS) as error:
         raise InputFileError(path, failure(error)) from error
 
-    notes.extend(sheet_notes)
-    return build_table(path, raw_rows, name, notes, reading)
+    if not is_results_rows(raw_rows):
+        notes.extend(sheet_notes)
+        return build_table(path, raw_rows, name, notes, reading)
+
+    raw_rows, statuses = split_results_rows(raw_rows)
+    notes.extend([*sheet_notes, RESULTS_NOTE])
+    return set_aside_done_rows(build_table(path, raw_rows, name, notes, reading), statuses)
 
 
 def _calamine_rows(sheet: python_calamine.CalamineSheet) -> list[RawRow]:

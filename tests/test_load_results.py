@@ -1,0 +1,114 @@
+"""Tests for importing a results workbook again: only what was not done is sent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from importer.client import HighLevelClient, RateLimit
+from importer.config import Settings
+from importer.load import load_table
+from importer.mapping import header_score, load_templates
+from importer.pipeline import FileJob, import_file
+from importer.records import FileResult, OrderStatus
+from importer.sandbox import Sandbox, load_seed
+from tests.api_fixtures import FAST_RETRY
+
+PROJECT = Path(__file__).resolve().parents[1]
+LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
+TOKEN = "results-feedback-token-61c2"
+DONE_ORDER = "6afb2607207fe629c6a23c3a"
+FIXED_ORDER = "6affbc3322ba75b8da9ac0e2"
+EXPORT = (
+    "Order ID,Tracking Number,Carrier,SKU,Qty\n"
+    f"{DONE_ORDER},796799488569,FedEx,TEE-BLK-L,1\n"
+    f"{FIXED_ORDER},8745873345,DHL Express,TEE-SND-S,two\n"
+)
+TEMPLATES = load_templates()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    seed = load_seed(PROJECT / "sample_data" / "sandbox_seed.json")
+    with Sandbox(seed, tokens={TOKEN: None}, max_requests=10_000) as running:
+        yield running
+
+
+def run_import(sandbox: Sandbox, path: Path, results: Path) -> FileResult:
+    settings = Settings(token=TOKEN, location_id=LOCATION, base_url=sandbox.base_url)
+
+    async def scenario() -> FileResult:
+        client = HighLevelClient(
+            base_url=sandbox.base_url,
+            token=TOKEN,
+            token_source="the test",
+            rate_limit=RateLimit(max_requests=10_000, interval_seconds=10.0),
+            retry=FAST_RETRY,
+        )
+        async with client:
+            return await import_file(
+                FileJob(path=path, results_path=results),
+                settings=settings,
+                templates=TEMPLATES,
+                client=client,
+                notice=lambda _: None,
+                show_progress=False,
+            )
+
+    return asyncio.run(scenario())
+
+
+def corrected_results(sandbox: Sandbox, tmp_path: Path) -> Path:
+    """Import the export, then fix the rejected row's quantity in the results workbook."""
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+    results = tmp_path / "export.results.xlsx"
+    run_import(sandbox, export, results)
+
+    workbook = load_workbook(results)
+    sheet = workbook["Rows"]
+    headers = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[headers.index("Qty")].value == "two":
+            row[headers.index("Qty")].value = "1"
+    workbook.save(results)
+    return results
+
+
+def test_results_workbook_reads_rows_sheet(sandbox: Sandbox, tmp_path: Path) -> None:
+    """A results workbook is read from its Rows sheet, without the run's own columns."""
+    table = load_table(
+        corrected_results(sandbox, tmp_path),
+        header_score=lambda cells: header_score(cells, TEMPLATES),
+    )
+    assert table.headers == ("Order ID", "Tracking Number", "Carrier", "SKU", "Qty")
+
+
+def test_created_rows_set_aside_with_reason(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The rows of an order created then are listed as ignored, saying why."""
+    table = load_table(
+        corrected_results(sandbox, tmp_path),
+        header_score=lambda cells: header_score(cells, TEMPLATES),
+    )
+    assert [row.reason.split(";")[0] for row in table.ignored] == [
+        "its order was created by the import that wrote this results workbook"
+    ]
+
+
+def test_feedback_sends_only_corrected_order(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Importing the corrected results workbook creates the fixed order and nothing twice."""
+    results = corrected_results(sandbox, tmp_path)
+
+    second = run_import(sandbox, results, tmp_path / "second.results.xlsx")
+
+    assert [(order.order_id, order.status) for order in second.orders] == [
+        (FIXED_ORDER, OrderStatus.CREATED)
+    ]
+    assert Counter(entry.order_id for entry in sandbox.fulfillment_log()) == Counter(
+        {DONE_ORDER: 1, FIXED_ORDER: 1}
+    )
