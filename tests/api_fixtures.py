@@ -70,12 +70,14 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-def make_client(sandbox: Sandbox, **options: Any) -> HighLevelClient:
+def make_client(
+    sandbox: Sandbox, *, token: str = TOKEN, max_requests: int = 100, **options: Any
+) -> HighLevelClient:
     return HighLevelClient(
         base_url=sandbox.base_url,
-        token=TOKEN,
+        token=token,
         token_source="the test",
-        rate_limit=RateLimit(max_requests=100, interval_seconds=10.0),
+        rate_limit=RateLimit(max_requests=max_requests, interval_seconds=10.0),
         retry=FAST_RETRY,
         **options,
     )

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from importer.client import HighLevelClient, RateLimit
 from importer.config import Settings
 from importer.ledger import (
     STALE_SECONDS,
@@ -28,7 +27,7 @@ from importer.pipeline import FileJob, import_file
 from importer.records import FileResult, Item, OrderStatus, Tracking
 from importer.sandbox import Sandbox, load_seed
 from importer.submit import LedgerRun
-from tests.api_fixtures import FAST_RETRY
+from tests.api_fixtures import make_client
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEED = load_seed(PROJECT / "sample_data" / "sandbox_seed.json")
@@ -73,13 +72,7 @@ def run_import(sandbox: Sandbox, path: Path, ledger: Ledger, *, force: bool = Fa
 
     async def scenario() -> FileResult:
         run = LedgerRun(ledger, ledger.start_run("import", dry_run=False))
-        client = HighLevelClient(
-            base_url=sandbox.base_url,
-            token=TOKEN,
-            token_source="the test",
-            rate_limit=RateLimit(max_requests=10_000, interval_seconds=10.0),
-            retry=FAST_RETRY,
-        )
+        client = make_client(sandbox, token=TOKEN, max_requests=10_000)
         async with client:
             result = await import_file(
                 FileJob(path=path, results_path=path.with_suffix(".results.xlsx")),

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from importer.client import HighLevelClient, RateLimit
 from importer.config import Settings
 from importer.load import load_table
 from importer.mapping import header_score, load_templates
 from importer.pipeline import FileJob, import_file
 from importer.records import FileResult, OrderStatus
 from importer.sandbox import Sandbox, load_seed
-from tests.api_fixtures import FAST_RETRY
+from tests.api_fixtures import make_client
 
 PROJECT = Path(__file__).resolve().parents[1]
 LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
@@ -43,13 +42,7 @@ def run_import(sandbox: Sandbox, path: Path, results: Path) -> FileResult:
     settings = Settings(token=TOKEN, location_id=LOCATION, base_url=sandbox.base_url)
 
     async def scenario() -> FileResult:
-        client = HighLevelClient(
-            base_url=sandbox.base_url,
-            token=TOKEN,
-            token_source="the test",
-            rate_limit=RateLimit(max_requests=10_000, interval_seconds=10.0),
-            retry=FAST_RETRY,
-        )
+        client = make_client(sandbox, token=TOKEN, max_requests=10_000)
         async with client:
             return await import_file(
                 FileJob(path=path, results_path=results),

@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.client import HighLevelClient, RateLimit
+from importer.client import HighLevelClient
 from importer.config import Settings
 from importer.mapping import load_templates
 from importer.pipeline import FileJob, import_file
 from importer.records import FileResult, OrderStatus
 from importer.resolve import OrderLookup, find_order_by_number, order_number_key
 from importer.sandbox import Sandbox, SandboxSeed
-from tests.api_fixtures import FAST_RETRY
+from tests.api_fixtures import make_client
 
 LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
 TOKEN = "order-number-token-5e2a"
@@ -86,13 +86,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 def _client(sandbox: Sandbox) -> HighLevelClient:
-    return HighLevelClient(
-        base_url=sandbox.base_url,
-        token=TOKEN,
-        token_source="the test",
-        rate_limit=RateLimit(max_requests=10_000, interval_seconds=10.0),
-        retry=FAST_RETRY,
-    )
+    return make_client(sandbox, token=TOKEN, max_requests=10_000)
 
 
 def look_up(sandbox: Sandbox, number: str) -> OrderLookup:
