@@ -36,7 +36,6 @@ from importer.ledger import (
     default_state_dir,
 )
 from importer.mapping import (
-    FIELD_LABELS,
     REQUIRED_FIELDS,
     TEMPLATE_FIELDS,
     Template,
@@ -432,12 +431,12 @@ def print_template(template: Template, out: TextIO) -> None:
     print(f"{template.name}: {template.description}", file=out)
     print(f"File: {template.path}", file=out)
     print(f"Confidence: {template.confidence}. {template.source}", file=out)
-    print("Fields, with the header names tried in order:", file=out)
+    print("Fields (as --map names them), with the header names tried in order:", file=out)
     for name in TEMPLATE_FIELDS:
         aliases = template.fields.get(name)
         if aliases:
-            label = FIELD_LABELS[name] + (" (required)" if name in REQUIRED_FIELDS else "")
-            print(f"  {label:<28} {', '.join(repr(alias) for alias in aliases)}", file=out)
+            label = name + (" (required)" if name in REQUIRED_FIELDS else "")
+            print(f"  {label:<26} {', '.join(repr(alias) for alias in aliases)}", file=out)
     if template.default_carrier:
         print(f"Carrier of rows that name none: {template.default_carrier}", file=out)
     if template.order_prefixes:
@@ -750,14 +749,17 @@ def _load_seed(path: Path | None) -> SandboxSeed:
 
 
 def default_seed_path() -> Path:
-    """Find the seed that matches sample_data/, in the project's checkout or the working folder."""
+    """Find the seed that matches sample_data/: in the installed package, or in the checkout."""
+    packaged = Path(__file__).resolve().parent / "sandbox" / "sample_seed.json"
+    if packaged.is_file():
+        return packaged
     for folder in (Path(__file__).resolve().parents[1], Path.cwd()):
         candidate = folder / "sample_data" / "sandbox_seed.json"
         if candidate.is_file():
             return candidate
     raise ConfigError(
         "The sandbox's sample orders (sample_data/sandbox_seed.json) were not found; "
-        "pass a seed file with --seed."
+        "run `ghl-fulfill sandbox --seed FILE` and point the import at it."
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from importer.errors import ApiUnavailableError, AuthenticationError
+from importer.errors import ApiUnavailableError, AuthenticationError, LocationAccessError
 from importer.ratelimit import SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
@@ -178,7 +178,10 @@ class HighLevelClient:
                 await self._back_off(failures, method, path, "no response")
                 continue
 
-            if response.status_code in (401, 403):
+            if response.status_code == 403:
+                message = self._authentication_message(response, location_id)
+                raise LocationAccessError(message, location_id)
+            if response.status_code == 401:
                 raise AuthenticationError(self._authentication_message(response, location_id))
 
             if response.status_code == 429:

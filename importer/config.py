@@ -39,6 +39,10 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "state_dir": str,
     "rate_limit_requests": int,
     "rate_limit_seconds": (int, float),
+    "delimiter": str,
+    "encoding": str,
+    "sheet": (str, int),
+    "header_row": int,
 }
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _TYPE_NAMES = {
@@ -55,6 +59,10 @@ _TYPE_NAMES = {
     "state_dir": "a folder path in quotes",
     "rate_limit_requests": "a whole number",
     "rate_limit_seconds": "a number of seconds",
+    "delimiter": "one character in quotes",
+    "encoding": "an encoding name in quotes",
+    "sheet": "a sheet name in quotes or a sheet number",
+    "header_row": "a row number",
 }
 _ENVIRONMENT = {
     "GHL_TOKEN": "token",

@@ -12,6 +12,7 @@ status and a message. Exceptions are kept for what stops a whole file or run.
     ├── ReportError             the results workbook cannot be saved  exit 2
     └── RunAbortedError         the run stopped, state is kept        exit 3
         ├── AuthenticationError token rejected (401/403)
+        │   └── LocationAccessError no access to one location (403)
         ├── ApiUnavailableError the API kept failing after retries
         └── InterruptedRunError Ctrl-C or SIGTERM
 
@@ -71,6 +72,14 @@ class RunAbortedError(ImporterError):
 
 class AuthenticationError(RunAbortedError):
     """HighLevel rejected the token (HTTP 401 or 403)."""
+
+
+class LocationAccessError(AuthenticationError):
+    """HighLevel refused the token access to one location (HTTP 403)."""
+
+    def __init__(self, message: str, location_id: str) -> None:
+        super().__init__(message)
+        self.location_id = location_id
 
 
 class ApiUnavailableError(RunAbortedError):

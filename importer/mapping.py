@@ -106,6 +106,7 @@ class ColumnMapping:
     doubts: tuple[str, ...] = ()
     confirmed: frozenset[str] = frozenset()  # fields the user mapped with --map
     proposed: frozenset[str] = frozenset()  # fields matched by a similar header only
+    ambiguous: frozenset[str] = frozenset()  # fields with a second, unread column
 
     @property
     def confident(self) -> bool:
@@ -492,6 +493,11 @@ def _user_columns(table: Table, overrides: Mapping[str, str]) -> dict[str, int |
     positions = _first_positions(table.headers)
     chosen: dict[str, int | None] = {}
     for name, header in overrides.items():
+        if not header and name in REQUIRED_FIELDS:
+            raise UsageError(
+                f"--map {name}= would leave the {FIELD_LABELS[name]} unread, but every row "
+                f'needs it; name its column instead, like --map {name}="Header"'
+            )
         if not header:
             chosen[name] = None
             continue
@@ -602,6 +608,19 @@ def _column_mapping(table: Table, match: _Match, *, doubts: Sequence[str]) -> Co
     _reject_repeated_mapped_headers(table, match.columns)
 
     used = set(match.columns.values())
+    second_columns = _second_columns(table.headers, match, _FIELDS_READ_ONCE)
+    doubts = [
+        *doubts,
+        *(_second_column_doubt(table.headers, match, *pair) for pair in second_columns),
+    ]
+    other_order_columns = _second_columns(table.headers, match, ("order_id",))
+    notes = [
+        *_unused_repeat_notes(table.headers, used),
+        *(
+            _other_order_column_note(table.headers, match, index)
+            for _, index in other_order_columns
+        ),
+    ]
     return ColumnMapping(
         template=match.template,
         columns=MappingProxyType(dict(match.columns)),
@@ -610,10 +629,50 @@ def _column_mapping(table: Table, match: _Match, *, doubts: Sequence[str]) -> Co
         unmatched_headers=tuple(
             header for index, header in enumerate(table.headers) if index not in used
         ),
-        notes=tuple(_unused_repeat_notes(table.headers, used)),
+        notes=tuple(notes),
         doubts=tuple(doubts),
         confirmed=match.confirmed,
         proposed=match.proposed,
+        ambiguous=frozenset(name for name, _ in second_columns),
+    )
+
+
+# Fields whose second column, left unread, would change what is sent: another
+# package or another item. A second order column is usually another system's
+# number for the same order (a shop's and a warehouse's), so it gets a note.
+_FIELDS_READ_ONCE = ("tracking_number", "price_id", "sku", "qty", "location_id")
+
+
+def _second_columns(
+    headers: Sequence[str], match: _Match, fields: Sequence[str]
+) -> list[tuple[str, int]]:
+    """Find unread columns that carry a name the template gives a field it reads elsewhere."""
+    used = set(match.columns.values())
+    found = []
+    for name in fields:
+        if name not in match.columns or name in match.confirmed:
+            continue
+        names = {normalize_header(alias) for alias in match.template.fields.get(name, ())}
+        for index, header in enumerate(headers):
+            if index not in used and normalize_header(header) in names:
+                found.append((name, index))
+                break
+    return found
+
+
+def _other_order_column_note(headers: Sequence[str], match: _Match, index: int) -> str:
+    read = headers[match.columns["order_id"]]
+    return (
+        f'the orders are read from "{read}"; the column "{headers[index]}" is not read. If '
+        f'the orders are not found, run again with --map order_id="{headers[index]}"'
+    )
+
+
+def _second_column_doubt(headers: Sequence[str], match: _Match, name: str, index: int) -> str:
+    read = headers[match.columns[name]]
+    return (
+        f'the file has two {FIELD_LABELS[name]} columns, "{read}" and "{headers[index]}", '
+        f'and only "{read}" would be read'
     )
 
 
@@ -643,7 +702,7 @@ def confirmation_message(mapping: ColumnMapping) -> str:
     if mapping.unmatched_headers:
         lines.append("Columns not read: " + _quoted_list(mapping.unmatched_headers))
     lines.append(
-        "If the mapping is right, run again with: " + " ".join(_confirming_options(mapping))
+        "If the mapping is right, run again with: " + " ".join(confirming_options(mapping))
     )
     lines.append(
         'To read a field from another column, change its --map option (--map FIELD="Header"); '
@@ -652,11 +711,12 @@ def confirmation_message(mapping: ColumnMapping) -> str:
     return "\n".join(lines)
 
 
-def _confirming_options(mapping: ColumnMapping) -> list[str]:
+def confirming_options(mapping: ColumnMapping) -> list[str]:
+    """Return the command-line options that confirm an unsure mapping as it stands."""
     options = [f"--template {mapping.template.name}"]
-    for name in REQUIRED_FIELDS:
+    for name in TEMPLATE_FIELDS:
         header = mapping.header_of(name)
-        if name in mapping.proposed and header is not None:
+        if name in mapping.proposed | mapping.ambiguous and header is not None:
             options.append(f'--map {name}="{header}"')
     return options
 

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from importer.client import ApiResponse, HighLevelClient
 from importer.config import DEFAULT_SOURCE, Settings
-from importer.errors import RunAbortedError, UncertainMappingError
+from importer.errors import LocationAccessError, RunAbortedError, UncertainMappingError
 from importer.group import Grouping, OrderGroup, group_shipments, group_unique_rows
 from importer.ledger import Entry, Event, FulfillmentState, Package, file_hash, tracking_key
 from importer.load import IgnoredRow, SourceRow, Table, load_table
@@ -29,6 +29,7 @@ from importer.mapping import (
     ColumnMapping,
     Template,
     confirmation_message,
+    confirming_options,
     header_score,
     match_template,
 )
@@ -93,7 +94,7 @@ async def import_file(
         table, templates, forced=settings.template, overrides=settings.column_map
     )
     _describe_input(result, table, mapping, settings)
-    _check_confidence(mapping, table, settings, notice)
+    _check_confidence(result, mapping, table, settings, notice)
 
     require_location = not (settings.dry_run and not settings.location_id)
     shipments, grouping = plan_orders(
@@ -190,7 +191,7 @@ def plan_orders(
 
 
 def _check_confidence(
-    mapping: ColumnMapping, table: Table, settings: Settings, notice: Notice
+    result: FileResult, mapping: ColumnMapping, table: Table, settings: Settings, notice: Notice
 ) -> None:
     """Stop before anything is sent when the columns were matched by guesswork.
 
@@ -200,6 +201,8 @@ def _check_confidence(
     if mapping.confident:
         return
     message = confirmation_message(mapping)
+    result.confirm_with = " ".join(confirming_options(mapping))
+    result.notes.append(message)
     if not settings.dry_run:
         raise UncertainMappingError(table.path, message)
     notice(f"{table.path}: {message}\nThis dry run goes on; a real run stops here until confirmed.")
@@ -284,7 +287,12 @@ async def _process_orders(
 
         async def process(order: OrderGroup) -> None:
             async with slots:
-                outcomes[order.order_id] = await _process_order(order, run)
+                try:
+                    outcomes[order.order_id] = await _process_order(order, run)
+                except LocationAccessError as error:
+                    if error.location_id == run.settings.location_id:
+                        raise  # the run's own location: nothing can be sent
+                    outcomes[order.order_id] = _no_access(order, error, run)
             bar.update()
 
         tasks = [asyncio.create_task(process(order)) for order in orders]
@@ -393,6 +401,20 @@ def _new_package(order: OrderGroup, resolution: Resolution, run: _Run) -> OrderG
     return dataclasses.replace(
         grouping.orders[0], order_id=order.order_id, notify_customer=order.notify_customer
     )
+
+
+def _no_access(order: OrderGroup, error: LocationAccessError, run: _Run) -> OrderResult:
+    """Reject an order whose own location the token may not use; the others go on."""
+    problem = Problem(
+        f"the token may not use location {error.location_id}, which these rows name; "
+        "check the location ID, or import this location's orders with its own token",
+        tuple(order.rows),
+        run.mapping.header_of("location_id"),
+    )
+    order.problems.append(problem)
+    outcome = _result_for(order, OrderStatus.REJECTED)
+    outcome.http_status = 403
+    return _finished(outcome, OrderStatus.REJECTED, message=_problem_text([problem]))
 
 
 def _package(order: OrderGroup, items: Sequence[Item]) -> Package:

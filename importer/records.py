@@ -96,6 +96,8 @@ class FileResult:
     template: str = ""
     template_score: float = 0.0
     template_match: str = ""  # how well the template matched, in words
+    # The options that confirm an unsure column match; "" when the match is sure.
+    confirm_with: str = ""
     headers: tuple[str, ...] = ()
     location_id: str = ""
     dry_run: bool = False

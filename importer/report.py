@@ -244,6 +244,11 @@ def _next_steps(result: FileResult) -> str:
             "This was a dry run, so nothing was sent to HighLevel. "
             "Import the file again without a dry run to create the ready orders."
         )
+    if result.confirm_with:
+        steps.append(
+            "The columns were matched by guesswork, so a real import stops until you confirm "
+            f"them: check the Summary's notes and add {result.confirm_with} to the command."
+        )
 
     if steps:
         return " ".join(steps)

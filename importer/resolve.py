@@ -329,9 +329,10 @@ def _describe(order_items: Iterable[OrderItem]) -> str:
 _NAME_LEAD = re.compile(r"^(?:order\s*)?(?:#|no\.?\s|number\s)?\s*", re.IGNORECASE)
 _PREFIXED_NUMBER = re.compile(r"^[^\W\d_]+[\s_/-]*(\d+)$")
 _SEARCH_PAGE = 100
-# Enough pages to find two orders of one name among the near matches that
-# HighLevel's search returns; more would only spend the rate limit.
-_MAX_SEARCH_PAGES = 5
+# HighLevel's search matches part of a name, so "7" lists every order with a 7
+# in it. Past this many pages the lookup gives up and asks for the order ID,
+# rather than spend the location's rate limit on one order.
+_MAX_SEARCH_PAGES = 20
 
 
 @dataclass
@@ -399,8 +400,12 @@ async def _orders_named(client: HighLevelClient, key: str, location_id: str) -> 
         matches += [(order_id, name) for order_id, name in page if order_number_key(name) == key]
         offset += len(page)
         if len(matches) > 1 or not page or offset >= total:
-            break
-    return _one_match(key, location_id, matches)
+            return _one_match(key, location_id, matches)
+    # A match among the pages read may have a twin on the pages not read.
+    return OrderLookup(
+        problem=f'HighLevel lists more than {offset:,} orders whose names contain "{key}", '
+        "too many to look through for this one; use the HighLevel order ID instead"
+    )
 
 
 def _read_order_page(body: Any) -> tuple[list[tuple[str, str]], int]:

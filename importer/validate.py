@@ -92,12 +92,36 @@ def check_order(
         )
     if not order.trackings and not order.has_errors:
         problems.append(Problem("no tracking number is given for this order", tuple(order.rows)))
+    problems.extend(_rows_without_item(order, mapping))
 
     for tracking in order.trackings:
         problems.extend(
             _check_tracking(tracking.number, tracking.carrier, tracking.url, order, mapping)
         )
     return problems
+
+
+def _rows_without_item(order: OrderGroup, mapping: ColumnMapping) -> list[Problem]:
+    """Report rows that name no item in an order whose other rows do.
+
+    Such a row cannot mean "the whole order" while other rows name their
+    items, and sending only the items named would leave out what it ships.
+    """
+    if not order.items:
+        return []
+    with_item = {row for rows in order.item_rows.values() for row in rows}
+    without = tuple(row for row in order.rows if row not in with_item)
+    if not without:
+        return []
+    return [
+        Problem(
+            "this row names no item, but other rows of the order do, so what it ships is "
+            "unknown; fill in its SKU or price ID, or leave the item cells of every row of the "
+            "order empty to fulfill all of it",
+            without,
+            mapping.header_of("sku") or mapping.header_of("price_id"),
+        )
+    ]
 
 
 def _check_tracking(

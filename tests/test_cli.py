@@ -277,7 +277,7 @@ def test_templates_lists_builtin(capsys: pytest.CaptureFixture[str]) -> None:
 def test_templates_show_prints_headers(capsys: pytest.CaptureFixture[str]) -> None:
     """`templates show NAME` prints the header names read for each field."""
     assert main(["templates", "show", "generic"]) == 0
-    assert "order ID (required)" in capsys.readouterr().out
+    assert "order_id (required)" in capsys.readouterr().out
 
 
 def test_templates_show_without_name_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

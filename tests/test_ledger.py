@@ -408,11 +408,12 @@ def test_second_package_without_items_rejected(
     sandbox: Sandbox, tmp_path: Path, ledger: Ledger
 ) -> None:
     """A new package whose rows name no items is not guessed at: the order is rejected."""
+    whole_order = f"{ORDER},796799488569,FedEx,,\n"
     first = tmp_path / "monday.csv"
-    first.write_text(PACKAGE_HEADERS + FIRST_PACKAGE, encoding="utf-8")
+    first.write_text(PACKAGE_HEADERS + whole_order, encoding="utf-8")
     second = tmp_path / "tuesday.csv"
     second.write_text(
-        PACKAGE_HEADERS + FIRST_PACKAGE + f"{ORDER},1Z999AA10123456784,UPS,,\n", encoding="utf-8"
+        PACKAGE_HEADERS + whole_order + f"{ORDER},1Z999AA10123456784,UPS,,\n", encoding="utf-8"
     )
     run_import(sandbox, first, ledger)
 
@@ -420,3 +421,18 @@ def test_second_package_without_items_rejected(
 
     assert order.status is OrderStatus.REJECTED
     assert "do not show which items the new package holds" in order.message
+
+
+def test_row_without_item_beside_item_rows_rejected(
+    sandbox: Sandbox, tmp_path: Path, ledger: Ledger
+) -> None:
+    """A row naming no item next to rows naming theirs rejects the order: nothing is guessed."""
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        PACKAGE_HEADERS + FIRST_PACKAGE + f"{ORDER},796799488569,FedEx,,\n", encoding="utf-8"
+    )
+
+    order = run_import(sandbox, path, ledger).orders[0]
+
+    assert order.status is OrderStatus.REJECTED
+    assert not sandbox.fulfillment_log()

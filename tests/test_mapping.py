@@ -821,3 +821,43 @@ def test_plain_sheet_shown_as_generic(tmp_path: Path, templates: list[Template])
 
     assert mapping.template.name == "generic"
     assert mapping.confident
+
+
+def test_second_tracking_column_doubted(tmp_path: Path, templates: list[Template]) -> None:
+    """A second tracking number column, which would be left unread, makes the match unsure."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Tracking #,Carrier")
+
+    mapping = match_template(table, templates)
+
+    assert mapping.doubts == (
+        'the file has two tracking number columns, "Tracking Number" and "Tracking #", '
+        'and only "Tracking Number" would be read',
+    )
+
+
+def test_second_tracking_column_confirmed(tmp_path: Path, templates: list[Template]) -> None:
+    """Naming the tracking column with --map confirms that the other one is not wanted."""
+    table = table_with(tmp_path, "Order ID,Tracking Number,Tracking #,Carrier")
+
+    mapping = match_template(table, templates, overrides={"tracking_number": "Tracking #"})
+
+    assert mapping.confident
+
+
+def test_second_order_column_noted(tmp_path: Path, templates: list[Template]) -> None:
+    """A second order column is named in a note with the option that reads it instead."""
+    table = table_with(tmp_path, "Order #,Order ID,Tracking Number")
+
+    mapping = match_template(table, templates)
+
+    assert '--map order_id="Order #"' in mapping.notes[0]
+
+
+def test_map_cannot_leave_order_unread(tmp_path: Path, templates: list[Template]) -> None:
+    """--map order_id= is refused: every row needs its order."""
+    table = table_with(tmp_path, "Order ID,Tracking Number")
+
+    with pytest.raises(UsageError) as caught:
+        match_template(table, templates, overrides={"order_id": ""})
+
+    assert "every row needs it" in str(caught.value)

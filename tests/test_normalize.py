@@ -244,7 +244,7 @@ def test_overlong_tracking_number_rejected() -> None:
 
 def test_tracking_number_of_100_accepted() -> None:
     """A tracking number of exactly 100 characters is within the limit."""
-    row = normalize_one({"Tracking Number": "A" * 100})
+    row = normalize_one({"Tracking Number": "A9" * 50})
     assert row.problems == []
 
 
@@ -576,3 +576,64 @@ def test_excel_text_formula_unwrapped() -> None:
     row = normalize_one({"Tracking Number": '="796799488569"', "Carrier": "FedEx"})
     assert row.tracking_number == "796799488569"
     assert not row.has_errors
+
+
+# --- values that are not one tracking number ------------------------------------------------
+
+
+def test_two_lines_in_tracking_cell_rejected() -> None:
+    """A cell with a number on each of two lines holds two packages, not one number."""
+    row = normalize_one({"Tracking Number": "1Z4W72E80356327295\n1Z4W72E80351817569"})
+    assert messages(row) == [
+        "the cell holds 2 tracking numbers; put each package on a row of its own"
+    ]
+
+
+def test_two_numbers_with_space_rejected() -> None:
+    """Two whole numbers side by side are two packages."""
+    row = normalize_one({"Tracking Number": "1Z999AA10123456784 1Z999AA10123456793"})
+    assert row.has_errors
+
+
+def test_grouped_number_joined() -> None:
+    """A number printed in groups, as on a label, is one number."""
+    row = normalize_one({"Tracking Number": "1Z 999 AA1 0123 4567 84"})
+    assert row.tracking_number == "1Z999AA10123456784"
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("UPS", "it has no digits"),
+        ("ABCDEFGHIJ", "it has no digits"),
+        ("0000000000", "it is only zeros"),
+        ("2026-12-01", "is a date, not a tracking number"),
+    ],
+)
+def test_value_that_is_no_tracking_number_rejected(cell: str, reason: str) -> None:
+    """Text without digits, zeros alone and dates are not tracking numbers."""
+    row = normalize_one({"Tracking Number": cell})
+    assert reason in messages(row)[0]
+
+
+def test_short_number_warned() -> None:
+    """A number shorter than any carrier's is sent, with a warning to check it."""
+    row = normalize_one({"Tracking Number": "12345"})
+    assert row.problems[0].severity is Severity.WARNING
+
+
+def test_short_number_rejected_when_strict() -> None:
+    """With --strict-tracking a number shorter than any carrier's is rejected."""
+    table_row = {"Order ID": ORDER_A, "Tracking Number": "12345"}
+    from importer.normalize import normalize_row
+    from tests.conftest import make_table, mapping_for
+
+    table = make_table([table_row])
+    row = normalize_row(table.rows[0], mapping_for(table), strict_tracking=True)
+    assert row.has_errors
+
+
+def test_ups_number_of_wrong_length_warned() -> None:
+    """A 1Z number one character short gets a warning naming the length."""
+    row = normalize_one({"Tracking Number": "1Z4W72E8036639233", "Carrier": "UPS"})
+    assert "has 17 characters instead of 18" in messages(row)[0]

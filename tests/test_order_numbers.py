@@ -254,3 +254,15 @@ def test_unknown_number_rejected_in_results(sandbox: Sandbox, tmp_path: Path) ->
     order = import_csv(sandbox, path).orders[0]
     assert order.status is OrderStatus.REJECTED
     assert 'no order named "9999"' in order.message
+
+
+def test_search_with_too_many_near_matches_gives_up(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A number whose search lists more orders than the lookup reads asks for the order ID."""
+    import importer.resolve
+
+    # The crowd of orders with "77" in their names fills more than one page.
+    monkeypatch.setattr(importer.resolve, "_MAX_SEARCH_PAGES", 1)
+    lookup = look_up(sandbox, "77")
+    assert "use the HighLevel order ID instead" in lookup.problem

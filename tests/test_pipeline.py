@@ -130,3 +130,40 @@ def test_stopped_run_keeps_rejected_order(tmp_path: Path) -> None:
     statuses = {order.order_id: order.status for order in result.orders}
     assert statuses[ORDER_A] is OrderStatus.REJECTED
     assert statuses[ORDER_B] is OrderStatus.FAILED
+
+
+def test_location_without_access_rejects_its_orders_only(tmp_path: Path) -> None:
+    """An order of a location the token may not use is rejected; the other orders are sent."""
+    from importer.sandbox import Sandbox, load_seed
+    from tests.api_fixtures import make_client
+
+    location = "Xk7pQ2mLw9RtY4vB8nZc"
+    path = tmp_path / "locations.csv"
+    path.write_text(
+        "Order ID,Tracking Number,Carrier,Location ID\n"
+        "6afb2607207fe629c6a23c3a,796799488569,FedEx,\n"
+        "6affbc3322ba75b8da9ac0e2,8745873345,DHL Express,OtherLoc123456789012\n",
+        encoding="utf-8",
+    )
+    seed = load_seed(Path(__file__).resolve().parents[1] / "sample_data" / "sandbox_seed.json")
+    with Sandbox(seed, tokens={"scoped-token": [location]}, max_requests=10_000) as sandbox:
+        settings = Settings(token="scoped-token", location_id=location, base_url=sandbox.base_url)
+
+        async def scenario() -> FileResult:
+            async with make_client(sandbox, token="scoped-token") as client:
+                return await import_file(
+                    FileJob(path=path, results_path=tmp_path / "out.xlsx"),
+                    settings=settings,
+                    templates=load_templates(),
+                    client=client,
+                    notice=lambda _: None,
+                    show_progress=False,
+                )
+
+        result = asyncio.run(scenario())
+
+    assert [order.status for order in result.orders] == [
+        OrderStatus.CREATED,
+        OrderStatus.REJECTED,
+    ]
+    assert "may not use location OtherLoc123456789012" in result.orders[1].message

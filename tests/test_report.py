@@ -875,3 +875,11 @@ def test_every_name_locked_raises_report_error(
     with pytest.raises(ReportError, match="Close the results workbooks"):
         report.write_results(_file_result(), target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_unsure_match_next_step_names_options(tmp_path: Path) -> None:
+    """A dry run whose columns need confirming says which options confirm them."""
+    result = _file_result()
+    result.confirm_with = '--template generic --map order_id="Ordr ID"'
+    steps = _summary_value(_write(tmp_path, result), "What to do next")
+    assert '--map order_id="Ordr ID"' in str(steps)

@@ -21,6 +21,7 @@ def order(**changes: object) -> OrderGroup:
         rows=[2],
         trackings=[Tracking("986578788855", "FedEx", "")],
         items=[Item(PRICE, "", 2)],
+        item_rows={0: [2]},
     )
     for name, value in changes.items():
         setattr(group, name, value)
@@ -101,3 +102,10 @@ def test_overlong_cell_reported_once(cells: dict[str, str], expected: str) -> No
     assert len(messages) == 1
     assert expected in messages[0]
     assert not any("String should have" in message for message in messages)
+
+
+def test_row_without_item_beside_item_rows_rejected(generic_mapping: ColumnMapping) -> None:
+    """A row that names no item, in an order whose other rows do, is an error on that row."""
+    group = order(rows=[2, 3])
+    problems = check_order(group, generic_mapping)
+    assert [problem.rows for problem in problems] == [(3,)]

@@ -295,7 +295,18 @@ class OrderList(Sequence[OrderGroup]):
         flagged = order_of_row[live][needs_rows[live]]
         complex_orders = np.bincount(flagged, minlength=len(self)) > 0
         complex_orders |= self._notify_differs(live, order_of_row)
+        complex_orders |= self._items_on_some_rows(live, order_of_row)
         return complex_orders
+
+    def _items_on_some_rows(self, live: np.ndarray, order_of_row: np.ndarray) -> np.ndarray:
+        """Mark orders in which some rows name an item and others do not."""
+        text = self._shipments.text
+        names_item = pc.or_(pc.not_equal(text["price_id"], ""), pc.not_equal(text["sku"], ""))
+        with_item = np.asarray(names_item.to_numpy(zero_copy_only=False))[live]
+        orders = order_of_row[live]
+        rows = np.bincount(orders, minlength=len(self))
+        rows_with_item = np.bincount(orders[with_item], minlength=len(self))
+        return (rows_with_item > 0) & (rows_with_item < rows)
 
     def _location_differs(self, live: np.ndarray, order_of_row: np.ndarray) -> np.ndarray:
         """Mark rows that name a location other than their order's."""

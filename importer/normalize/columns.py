@@ -28,10 +28,13 @@ from importer import carriers
 from importer.load import Rows, SourceRow, Table, to_numpy
 from importer.mapping import FIELDS, SERVICE_FIELD, ColumnMapping
 from importer.normalize.rows import (
+    DATE,
     MAX_CARRIER,
     MAX_LOCATION_ID,
     MAX_TRACKING_NUMBER,
     MAX_TRACKING_URL,
+    MIN_TRACKING_NUMBER,
+    UPS_LENGTH,
     ShipmentRow,
     has_tracking_doubt,
     infer_carrier,
@@ -228,6 +231,7 @@ def _fast_rows(
         if name in mapping.columns
     ]
     checks.append(functools.partial(_is_not_scientific, trimmed["tracking_number"]))
+    checks.append(functools.partial(_looks_like_tracking, trimmed["tracking_number"]))
     checks.append(functools.partial(_url_fits, trimmed["tracking_url"]))
     checks.append(functools.partial(_qty_has_item, trimmed))
 
@@ -260,6 +264,22 @@ def _has_no_double_space(trimmed: pa.ChunkedArray) -> np.ndarray:
 
 def _is_not_scientific(tracking: pa.ChunkedArray) -> np.ndarray:
     return ~to_numpy(pc.match_substring_regex(tracking, _SCIENTIFIC))
+
+
+def _looks_like_tracking(tracking: pa.ChunkedArray) -> np.ndarray:
+    """Mark numbers that normalize_row takes without a doubt: see _not_a_tracking_number."""
+    length = pc.utf8_length(tracking)
+    wrong_ups_length = pc.and_(
+        pc.match_substring_regex(tracking, "^1[Zz]"), pc.not_equal(length, UPS_LENGTH)
+    )
+    doubtful = [
+        pc.invert(pc.match_substring_regex(tracking, "[0-9]")),
+        pc.match_substring_regex(tracking, "^[0-]*$"),
+        pc.match_substring_regex(tracking, f"^{DATE.pattern}$"),
+        pc.less(length, MIN_TRACKING_NUMBER),
+        wrong_ups_length,
+    ]
+    return ~to_numpy(functools.reduce(pc.or_, doubtful))
 
 
 def _url_fits(url: pa.ChunkedArray) -> np.ndarray:
@@ -353,7 +373,6 @@ def _tracking_doubts(
 
 # A UPS number: "1Z", a serial of 15 digits and letters, and a check digit.
 _UPS_NUMBER = "^1Z[0-9A-Z]{15}[0-9]$"
-_UPS_LENGTH = 18
 _UPS_SERIAL = slice(2, 17)
 
 
@@ -379,7 +398,7 @@ def _valid_ups_numbers(
     offsets = np.frombuffer(numbers.buffers()[1], dtype=np.int64)[numbers.offset :]
     start = int(offsets[0])
     data = np.frombuffer(numbers.buffers()[2], dtype=np.uint8)
-    characters = data[start : start + _UPS_LENGTH * len(positions)].reshape(-1, _UPS_LENGTH)
+    characters = data[start : start + UPS_LENGTH * len(positions)].reshape(-1, UPS_LENGTH)
 
     values = characters.astype(np.int64)
     letters = values >= ord("A")

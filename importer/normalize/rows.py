@@ -27,6 +27,13 @@ _WHOLE_NUMBER = re.compile(r"^-?\d+(\.0+)?$")
 # which raises ValueError on longer text.
 _MAX_QTY_DIGITS = 9
 _TRACKING_CHARACTERS = re.compile(r"[A-Za-z0-9-]+")
+_DIGIT = re.compile(r"[0-9]")
+# 2026-12-01 or 2026-1-5: a spreadsheet's date in a tracking number column.
+DATE = re.compile(r"(19|20)[0-9]{2}-[0-9]{1,2}-[0-9]{1,2}")
+# The shortest numbers of the carriers known here have 10 characters; some local
+# couriers use 8. A shorter value is more likely a cell typed by mistake.
+MIN_TRACKING_NUMBER = 8
+UPS_LENGTH = 18  # "1Z", a 15-character serial and a check digit
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]+")
 # An order number as shop and shipping tools print it: "1001", "SO-1001",
 # "12-34567-89012" (eBay). It names an order only once looked up in HighLevel.
@@ -277,10 +284,20 @@ def strip_order_prefixes(value: str, prefixes: tuple[str, ...]) -> str:
 
 
 def _read_tracking_number(reader: _RowReader) -> str:
-    value = _read_id_text(reader, "tracking_number").replace(" ", "")
+    raw = reader.values.get("tracking_number", "")
+    value = _read_id_text(reader, "tracking_number")
     if not value:
         reader.error("tracking_number", "the tracking number is missing")
         return ""
+
+    several = _several_numbers(raw, value)
+    if several:
+        reader.error(
+            "tracking_number",
+            f"the cell holds {several} tracking numbers; put each package on a row of its own",
+        )
+        return value
+    value = value.replace(" ", "")
 
     if _SCIENTIFIC.match(value):
         reader.error(
@@ -299,6 +316,22 @@ def _read_tracking_number(reader: _RowReader) -> str:
         )
         value = repaired.group(1)
     return _check_tracking_number(reader, value)
+
+
+def _several_numbers(raw: str, value: str) -> int:
+    """Count the tracking numbers in a cell that holds more than one, or return 0.
+
+    Labels print a number in groups ("1Z 999 AA1 0123 4567 84"), so spaces
+    alone do not split it, unless each group is a whole number of some
+    carrier. A line break never falls inside one number.
+    """
+    lines = [line for line in raw.splitlines() if line.strip()]
+    if len(lines) > 1:
+        return len(lines)
+    parts = value.split(" ")
+    if len(parts) > 1 and all(carriers.detect_carrier(part) for part in parts):
+        return len(parts)
+    return 0
 
 
 def _too_long(reader: _RowReader, field_name: str, value: str, *, limit: int, noun: str) -> bool:
@@ -324,7 +357,35 @@ def _check_tracking_number(reader: _RowReader, value: str) -> str:
             f"{shorten(value)!r} contains characters that tracking numbers do not have "
             f"({_character_list(value, _TRACKING_CHARACTERS)}); check the cell",
         )
+        return value
+
+    not_a_number = _not_a_tracking_number(value)
+    if not_a_number:
+        reader.error("tracking_number", f"{shorten(value)!r} {not_a_number}")
+    elif value.upper().startswith("1Z") and len(value) != UPS_LENGTH:
+        reader.doubt(
+            "tracking_number",
+            f"{shorten(value)!r} starts like a UPS number, but has {len(value)} characters "
+            f"instead of {UPS_LENGTH}; check it for a missing or extra character",
+        )
+    elif len(value) < MIN_TRACKING_NUMBER:
+        reader.doubt(
+            "tracking_number",
+            f"{shorten(value)!r} is shorter than any carrier's tracking numbers "
+            f"({MIN_TRACKING_NUMBER} characters or more); check the cell",
+        )
     return value
+
+
+def _not_a_tracking_number(value: str) -> str:
+    """Say why a value cannot be a tracking number, or return ""."""
+    if not _DIGIT.search(value):
+        return "is not a tracking number: it has no digits; check that the column holds them"
+    if not value.strip("0-"):
+        return "is not a tracking number: it is only zeros"
+    if DATE.fullmatch(value):
+        return "is a date, not a tracking number; check that the column holds tracking numbers"
+    return ""
 
 
 def _character_list(value: str, allowed: re.Pattern[str]) -> str:
