@@ -400,13 +400,14 @@ def _valid_ups_numbers(
     data = np.frombuffer(numbers.buffers()[2], dtype=np.uint8)
     characters = data[start : start + UPS_LENGTH * len(positions)].reshape(-1, UPS_LENGTH)
 
-    values = characters.astype(np.int64)
-    letters = values >= ord("A")
-    values[letters] = (values[letters] - 3) % 10
-    values[~letters] -= ord("0")
-    serial = values[:, _UPS_SERIAL]
-    total = serial[:, 0::2].sum(axis=1) + 2 * serial[:, 1::2].sum(axis=1)
-    valid[positions] = (-total % 10) == values[:, -1]
+    # A column at a time, so that no matrix of wide integers is built for a million rows.
+    total = np.zeros(len(positions), dtype=np.int32)
+    for offset, column in enumerate(range(_UPS_SERIAL.start, _UPS_SERIAL.stop)):
+        code = characters[:, column].astype(np.int32)
+        value = np.where(code >= ord("A"), (code - 3) % 10, code - ord("0"))
+        total += value if offset % 2 == 0 else 2 * value
+    check = characters[:, -1].astype(np.int32) - ord("0")
+    valid[positions] = (-total % 10) == check
     return valid
 
 
