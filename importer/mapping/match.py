@@ -1,16 +1,13 @@
-"""Match a file's headers to the canonical fields with a column template.
+"""Match a file's headers to the canonical fields with a column template, and judge the match.
 
-A column template (templates/*.toml) lists, for each canonical field, the
-header names that carrier or warehouse exports use for it. Headers are
-compared after normalize_header, so case, spacing, underscores, hyphens and
-camelCase do not matter.
+The template that finds the most fields wins. The match is trusted only
+when no other template reads the file otherwise, its required columns were
+found by their usual names, and no second column of a field is left unread;
+otherwise the user confirms it with --template and --map.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,76 +15,22 @@ from types import MappingProxyType
 
 from openpyxl.utils import get_column_letter
 
-from importer.errors import ConfigError, InputFileError, MissingColumnsError, UsageError
+from importer.errors import InputFileError, MissingColumnsError, UsageError
 from importer.load import SourceRow, Table
-
-FIELDS: tuple[str, ...] = (
-    "order_id",
-    "tracking_number",
-    "carrier",
-    "tracking_url",
-    "price_id",
-    "sku",
-    "qty",
-    "location_id",
-    "notify_customer",
+from importer.mapping.missing import closest, join, missing_message, quoted_list, resemblance
+from importer.mapping.templates import (
+    FIELD_LABELS,
+    GENERIC_TEMPLATE,
+    REQUIRED_FIELDS,
+    TEMPLATE_FIELDS,
+    Template,
+    load_template,
+    normalize_header,
 )
-# A column of shipping services ("UPS Ground", "Priority Mail") is read only to
-# name the carrier when the file has no carrier column, or the carrier cell is empty.
-SERVICE_FIELD = "service"
-TEMPLATE_FIELDS: tuple[str, ...] = (*FIELDS, SERVICE_FIELD)
-REQUIRED_FIELDS: tuple[str, ...] = ("order_id", "tracking_number")
-FIELD_LABELS: dict[str, str] = {
-    "order_id": "order ID",
-    "tracking_number": "tracking number",
-    "carrier": "carrier",
-    "tracking_url": "tracking URL",
-    "price_id": "price ID",
-    "sku": "SKU",
-    "qty": "quantity",
-    "location_id": "location ID",
-    "notify_customer": "notify customer",
-    SERVICE_FIELD: "shipping service",
-}
-GENERIC_TEMPLATE = "generic"
-# How sure a template is of its tool's header names: "verified" against the
-# tool's own sample, "partial" when only some names are publicly known, and
-# "unverified" when the layout is built from the tool's documented fields.
-CONFIDENCE_LEVELS: tuple[str, ...] = ("verified", "partial", "unverified")
 
-_TEMPLATE_KEYS = frozenset(
-    {"name", "description", "source", "confidence", "fields", "carrier", "order"}
-)
-_CARRIER_KEYS = frozenset({"default"})
-_ORDER_KEYS = frozenset({"prefixes"})
 # A header this close to a field's name (0 to 1, difflib's ratio) is proposed
 # for the field when no header matches exactly; the user must confirm it.
 _PROPOSAL_CUTOFF = 0.8
-_CLOSE_MATCH_CUTOFF = 0.6
-_MAX_CLOSE_MATCHES = 3
-
-_LOWER_THEN_UPPER = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_ACRONYM_THEN_WORD = re.compile(r"(?<=[A-Z])(?=[A-Z][a-z])")
-_LETTER_THEN_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)")
-_SEPARATORS = re.compile(r"[^\w#]|_")
-
-
-@dataclass(frozen=True)
-class Template:
-    """A column template: for each canonical field, the header names that may hold it."""
-
-    name: str
-    description: str
-    source: str  # where the header names come from and how well they are verified
-    fields: Mapping[str, tuple[str, ...]]  # field -> aliases, tried in order
-    path: Path
-    confidence: str = "unverified"  # one of CONFIDENCE_LEVELS
-    # The carrier of every shipment in the file when the row names none, for
-    # tools that ship with one carrier only (UPS WorldShip, FedEx Ship Manager).
-    default_carrier: str = ""
-    # Text the tool prints before its order numbers ("#", "SO-"), removed before
-    # the order is looked up in HighLevel.
-    order_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,186 +68,6 @@ class ColumnMapping:
     def values(self, row: SourceRow) -> dict[str, str]:
         """Return the raw cell text of each mapped field in a row."""
         return {name: row.cells[index] for name, index in self.columns.items()}
-
-
-def normalize_header(text: str) -> str:
-    """Reduce a header to lowercase words separated by single spaces.
-
-    "Order ID", "order_id", "orderId" and "ORDER-ID" all become "order id".
-    A "#" is kept as a word of its own ("Tracking#" becomes "tracking #"), and
-    a digit after a letter starts a new word ("Reference1" becomes "reference 1").
-    """
-    text = text.replace("\ufeff", "").replace("\xa0", " ")
-    text = _LOWER_THEN_UPPER.sub(" ", text)
-    text = _ACRONYM_THEN_WORD.sub(" ", text)
-    text = _LETTER_THEN_DIGIT.sub(" ", text)
-    text = text.replace("#", " # ")
-    return " ".join(_SEPARATORS.sub(" ", text).casefold().split())
-
-
-# --- templates ------------------------------------------------------------------
-
-
-def templates_folder() -> Path:
-    """Return the folder of the built-in templates.
-
-    An installed wheel carries them in importer/templates; a source checkout
-    keeps them in templates/ next to the package.
-    """
-    packaged = Path(__file__).parent / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).parents[1] / "templates"
-
-
-def load_templates(
-    folder: Path | None = None, *, user_folder: Path | None = None
-) -> list[Template]:
-    """Read every *.toml file in a folder, sorted by file name, then those of the user's folder.
-
-    Raises ConfigError naming the file and key when a template is invalid, when
-    two templates share a name, or when a folder contains no templates.
-    """
-    templates = _folder_templates(templates_folder() if folder is None else folder)
-    if user_folder is not None:
-        templates += _folder_templates(user_folder)
-
-    seen: dict[str, Path] = {}
-    for template in templates:
-        if template.name in seen:
-            raise ConfigError(
-                f'{template.path}: key "name": the name "{template.name}" is already used by '
-                f"{seen[template.name]}; give each template its own name"
-            )
-        seen[template.name] = template.path
-    return templates
-
-
-def _folder_templates(folder: Path) -> list[Template]:
-    if not folder.is_dir():
-        raise ConfigError(f"{folder}: the column template folder was not found")
-    templates = [load_template(path) for path in sorted(folder.glob("*.toml"))]
-    if not templates:
-        raise ConfigError(f"{folder}: no column templates (*.toml files) were found in the folder")
-    return templates
-
-
-def load_template(path: Path) -> Template:
-    """Read and validate one template file; raises ConfigError naming the file and key."""
-    try:
-        with path.open("rb") as stream:
-            document = tomllib.load(stream)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: the template is not valid TOML ({error})") from error
-    except OSError as error:
-        raise ConfigError(f"{path}: the template could not be read ({error})") from error
-
-    unknown = sorted(set(document) - _TEMPLATE_KEYS)
-    if unknown:
-        raise ConfigError(
-            f'{path}: unknown key "{unknown[0]}"; a template has only the keys '
-            "name, description, source, confidence, [fields], [carrier] and [order]"
-        )
-
-    carrier = _read_table(path, document, "carrier", _CARRIER_KEYS)
-    order = _read_table(path, document, "order", _ORDER_KEYS)
-    return Template(
-        name=_required_text(path, document, "name"),
-        description=_optional_text(path, document, "description"),
-        source=_optional_text(path, document, "source"),
-        fields=MappingProxyType(_read_fields(path, document.get("fields"))),
-        path=path,
-        confidence=_read_confidence(path, document),
-        default_carrier=_optional_text(path, carrier, "default", prefix="carrier."),
-        order_prefixes=_read_prefixes(path, order),
-    )
-
-
-def _read_table(
-    path: Path, document: Mapping[str, object], key: str, allowed: frozenset[str]
-) -> Mapping[str, object]:
-    table = document.get(key, {})
-    if not isinstance(table, dict):
-        raise ConfigError(f'{path}: "{key}" must be a table, written [{key}] on a line of its own')
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        keys = ", ".join(sorted(allowed))
-        raise ConfigError(f'{path}: unknown key "{key}.{unknown[0]}"; [{key}] has only: {keys}')
-    return table
-
-
-def _read_confidence(path: Path, document: Mapping[str, object]) -> str:
-    value = document.get("confidence", "unverified")
-    if value not in CONFIDENCE_LEVELS:
-        levels = ", ".join(f'"{level}"' for level in CONFIDENCE_LEVELS)
-        raise ConfigError(f'{path}: key "confidence" must be one of {levels}')
-    return str(value)
-
-
-def _read_prefixes(path: Path, order: Mapping[str, object]) -> tuple[str, ...]:
-    prefixes = order.get("prefixes", [])
-    if not isinstance(prefixes, list) or not all(
-        isinstance(prefix, str) and prefix.strip() for prefix in prefixes
-    ):
-        raise ConfigError(
-            f'{path}: key "order.prefixes" must be a list of text in quotes, like ["#", "SO-"]'
-        )
-    # Longest first, so that "SO-" is removed before "S" would be.
-    return tuple(sorted((prefix.strip() for prefix in prefixes), key=len, reverse=True))
-
-
-def _required_text(path: Path, document: Mapping[str, object], key: str) -> str:
-    value = document.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f'{path}: key "{key}" is missing or empty; add {key} = "..."')
-    return value.strip()
-
-
-def _optional_text(
-    path: Path, document: Mapping[str, object], key: str, *, prefix: str = ""
-) -> str:
-    value = document.get(key, "")
-    if not isinstance(value, str):
-        raise ConfigError(f'{path}: key "{prefix}{key}" must be text in quotes')
-    return value.strip()
-
-
-def _read_fields(path: Path, table: object) -> dict[str, tuple[str, ...]]:
-    if not isinstance(table, dict):
-        raise ConfigError(
-            f'{path}: the [fields] table is missing; add [fields] with order_id = ["..."] '
-            'and tracking_number = ["..."]'
-        )
-
-    fields: dict[str, tuple[str, ...]] = {}
-    for name, aliases in table.items():
-        if name not in TEMPLATE_FIELDS:
-            raise ConfigError(
-                f'{path}: key "fields.{name}" is not a known field; '
-                f"use one of {', '.join(TEMPLATE_FIELDS)}"
-            )
-        fields[name] = _read_aliases(path, name, aliases)
-
-    for name in REQUIRED_FIELDS:
-        if name not in fields:
-            raise ConfigError(
-                f'{path}: key "fields.{name}" is missing; every template must name the '
-                f"{FIELD_LABELS[name]} column"
-            )
-    return fields
-
-
-def _read_aliases(path: Path, name: str, aliases: object) -> tuple[str, ...]:
-    example = f'{name} = ["Header Name"]'
-    if not isinstance(aliases, list) or not aliases:
-        raise ConfigError(
-            f'{path}: key "fields.{name}" must be a non-empty list of header names, like {example}'
-        )
-    if not all(isinstance(alias, str) and normalize_header(alias) for alias in aliases):
-        raise ConfigError(
-            f'{path}: key "fields.{name}" must list header names as text in quotes, like {example}'
-        )
-    return tuple(str(alias) for alias in aliases)
 
 
 # --- matching -------------------------------------------------------------------
@@ -368,7 +131,7 @@ def match_template(
         match = _match(table.headers, template, chosen)
         if not match.is_candidate:
             raise MissingColumnsError(
-                table.path, _missing_message(table, match, forced=True, templates=templates)
+                table.path, missing_message(table, match, forced=True, templates=templates)
             )
         return _column_mapping(table, match, doubts=())
 
@@ -384,9 +147,9 @@ def match_template(
         best = max(fitting, key=_proposal_rank)
         return _column_mapping(table, best, doubts=_proposal_doubts(table, best))
 
-    closest = _closest(matches)
+    nearest = closest(matches)
     raise MissingColumnsError(
-        table.path, _missing_message(table, closest, forced=False, templates=templates)
+        table.path, missing_message(table, nearest, forced=False, templates=templates)
     )
 
 
@@ -506,7 +269,7 @@ def _user_columns(table: Table, overrides: Mapping[str, str]) -> dict[str, int |
             raise InputFileError(
                 table.path,
                 f'--map {name}="{header}": the file has no column "{header}". '
-                f"Headers in the file: {_quoted_list(table.headers)}",
+                f"Headers in the file: {quoted_list(table.headers)}",
             )
         chosen[name] = index
     return chosen
@@ -547,7 +310,7 @@ def _propose(headers: Sequence[str], match: _Match) -> _Match:
             continue
         used = set(columns.values())
         scored = [
-            (_resemblance(header, match.template, name), -index)
+            (resemblance(header, match.template, name), -index)
             for index, header in enumerate(headers)
             if index not in used and normalize_header(header)
         ]
@@ -700,7 +463,7 @@ def confirmation_message(mapping: ColumnMapping) -> str:
     lines.append("Proposed mapping:")
     lines += describe_mapping(mapping)
     if mapping.unmatched_headers:
-        lines.append("Columns not read: " + _quoted_list(mapping.unmatched_headers))
+        lines.append("Columns not read: " + quoted_list(mapping.unmatched_headers))
     lines.append(
         "If the mapping is right, run again with: " + " ".join(confirming_options(mapping))
     )
@@ -764,8 +527,8 @@ def _column_list(headers: Sequence[str], indexes: Sequence[int]) -> str:
     """Name columns by letter, and add each header as written when their spellings differ."""
     letters = [get_column_letter(index + 1) for index in indexes]
     if len({headers[index] for index in indexes}) == 1:
-        return _join(letters)
-    return _join(
+        return join(letters)
+    return join(
         [f'{letter} "{headers[index]}"' for letter, index in zip(letters, indexes, strict=True)]
     )
 
@@ -781,99 +544,3 @@ def _unused_repeat_notes(headers: Sequence[str], used: set[int]) -> list[str]:
             "so the import ignores them"
         )
     return notes
-
-
-# --- the message when nothing fits -------------------------------------------------
-
-
-def _closest(matches: Sequence[_Match]) -> _Match:
-    """Return the match that came nearest to fitting, preferring "generic" on ties."""
-
-    def nearness(match: _Match) -> tuple[int, int, bool]:
-        return (match.required_count, len(match.columns), match.template.name == GENERIC_TEMPLATE)
-
-    return max(matches, key=nearness)
-
-
-def _missing_message(
-    table: Table, match: _Match, *, forced: bool, templates: Sequence[Template]
-) -> str:
-    template = match.template
-    missing = [name for name in REQUIRED_FIELDS if name not in match.columns]
-    labels = _join([FIELD_LABELS[name] for name in missing])
-    noun = "column was" if len(missing) == 1 else "columns were"
-
-    if forced:
-        lines = [f'the {labels} {noun} not found with template "{template.name}".']
-    else:
-        lines = [f"the {labels} {noun} not found, so no column template fits this file."]
-        if match.required_count:
-            found = _join([FIELD_LABELS[name] for name in match.columns])
-            lines.append(f'The closest template is "{template.name}", which found the {found}.')
-
-    lines.append("Headers in the file: " + _quoted_list(table.headers))
-    suggestions = _close_headers(table.headers, template, missing, set(match.columns.values()))
-    for name in missing:
-        lines.append(_missing_field_line(template, name, suggestions[name]))
-
-    lines.append(
-        "To fix it, rename the columns as shown above, name the columns with "
-        '--map FIELD="Header", or pick another template with --template NAME '
-        "(`ghl-fulfill templates` lists them)."
-    )
-    return "\n".join(lines)
-
-
-def _missing_field_line(template: Template, name: str, close: Sequence[str]) -> str:
-    line = f"- {FIELD_LABELS[name]}: no column matches"
-    aliases = template.fields.get(name, ())
-    if aliases:
-        line += f'; rename the column that holds it to "{aliases[0]}"'
-    if close:
-        line += f" (closest headers in the file: {_quoted_list(close)})"
-    return line
-
-
-def _close_headers(
-    headers: Sequence[str], template: Template, missing: Sequence[str], used: set[int]
-) -> dict[str, list[str]]:
-    """Suggest up to three unused headers for each missing field, best first.
-
-    A header is suggested only for the missing field it resembles most, so
-    "Trackng Number" is offered for the tracking number and not also for the
-    order ID.
-    """
-    scored: dict[str, list[tuple[float, int]]] = {name: [] for name in missing}
-    for index, header in enumerate(headers):
-        if index in used:
-            continue
-        ratios = {name: _resemblance(header, template, name) for name in missing}
-        best = max(ratios.values())
-        for name, ratio in ratios.items():
-            if ratio >= _CLOSE_MATCH_CUTOFF and ratio == best:
-                scored[name].append((ratio, index))
-
-    suggestions: dict[str, list[str]] = {}
-    for name, pairs in scored.items():
-        pairs.sort(key=lambda pair: (-pair[0], pair[1]))
-        suggestions[name] = [headers[index] for _, index in pairs[:_MAX_CLOSE_MATCHES]]
-    return suggestions
-
-
-def _resemblance(header: str, template: Template, name: str) -> float:
-    """Return how closely a header resembles the field's nearest alias, from 0 to 1."""
-    aliases = template.fields.get(name) or (FIELD_LABELS[name],)
-    key = normalize_header(header)
-    return max(
-        difflib.SequenceMatcher(None, key, normalize_header(alias)).ratio() for alias in aliases
-    )
-
-
-def _quoted_list(items: Sequence[str]) -> str:
-    return ", ".join(f'"{item}"' for item in items)
-
-
-def _join(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
