@@ -1,0 +1,83 @@
+"""The ghl-fulfill command: the only package that parses arguments, prints and
+chooses exit codes.
+
+Exit codes: 0 every order created or skipped as already done; 1 some orders
+rejected or failed; 2 usage, configuration or unreadable file; 3 run aborted
+(token rejected, interrupted), with the results so far written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from importer import __version__
+from importer.cli.common import EXIT_ABORTED, configure_logging
+from importer.cli.history_command import add_history_command, run_history
+from importer.cli.importing import add_import_command, run_import
+from importer.cli.sandbox_command import add_sandbox_command, run_sandbox
+from importer.cli.templates_command import add_templates_command, run_templates
+from importer.errors import ImporterError
+
+logger = logging.getLogger("importer")
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    token_holder: list[str] = []
+    try:
+        configure_logging(
+            verbose=args.verbose, log_file=args.log_file, secrets_to_hide=token_holder
+        )
+        if args.command == "import":
+            return run_import(args, token_holder)
+        if args.command == "templates":
+            return run_templates(args, sys.stdout)
+        if args.command == "history":
+            return run_history(args, sys.stdout)
+        return run_sandbox(args)
+    except ImporterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("Stopped. Run the same command again to finish the work.", file=sys.stderr)
+        return EXIT_ABORTED
+    except BrokenPipeError:
+        # The program reading the output (such as head) has exited. Later writes
+        # would fail again, so they go nowhere; the results workbook is written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ABORTED
+    except Exception as error:
+        # An unexpected exception is a bug: one line here, the details with --verbose.
+        logger.debug("unexpected failure", exc_info=True)
+        print(
+            f"error: unexpected failure ({type(error).__name__}: {error}). This is a bug in "
+            "ghl-fulfill; run again with --verbose to see the details and please report it.",
+            file=sys.stderr,
+        )
+        return EXIT_ABORTED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--verbose", "-v", action="store_true", help="log each step and request")
+    common.add_argument("--log-file", type=Path, metavar="FILE", help="also write the log to FILE")
+
+    parser = argparse.ArgumentParser(
+        prog="ghl-fulfill",
+        description="Import shipping exports into HighLevel as order fulfillments.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_import_command(commands, common)
+    add_templates_command(commands, common)
+    add_history_command(commands, common)
+    add_sandbox_command(commands, common)
+    return parser

@@ -1,0 +1,431 @@
+"""`ghl-fulfill import`: read the files, send their orders, print what happened."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import codecs
+import contextlib
+import dataclasses
+import os
+import secrets
+import signal
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from importer.cli.common import (
+    EXIT_ABORTED,
+    EXIT_OK,
+    EXIT_SOME_ORDERS_NOT_DONE,
+    EXIT_USAGE,
+    notice,
+    positive_int,
+)
+from importer.cli.sandbox_command import load_sandbox_seed
+from importer.client import HighLevelClient
+from importer.config import SANDBOX_SOURCE, Settings, load_settings, require_credentials
+from importer.errors import InputFileError, UsageError
+from importer.ledger import (
+    HEARTBEAT_SECONDS,
+    Ledger,
+    default_state_dir,
+)
+from importer.mapping import (
+    Template,
+    load_templates,
+    parse_overrides,
+)
+from importer.pipeline import FileJob, import_file, plural
+from importer.records import FileResult, OrderStatus
+from importer.sandbox import Sandbox
+from importer.submit import LedgerRun
+
+_SHOWN_PROBLEMS = 10
+
+
+def add_import_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    command = commands.add_parser(
+        "import",
+        parents=[common],
+        help="import shipping exports",
+        description="Create a HighLevel fulfillment for every order in the files.",
+    )
+    command.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="export file: CSV, XLSX, XLSM, ODS or XLS",
+    )
+    command.add_argument(
+        "--dry-run", action="store_true", help="check everything and report, but send nothing"
+    )
+    command.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="import into the built-in sandbox of the API, seeded with the sample orders",
+    )
+    command.add_argument(
+        "--template",
+        metavar="NAME|PATH",
+        help="column template name or .toml file (default: detected; see `ghl-fulfill templates`)",
+    )
+    command.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=HEADER",
+        help='read a field from the named column, such as --map order_id="Order Number"; '
+        "repeat for more fields; FIELD= leaves a field unread",
+    )
+    command.add_argument(
+        "--templates-dir", type=Path, metavar="DIR", help="folder of your own column templates"
+    )
+    command.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="folder of the ledger that remembers what was sent (default: your data folder)",
+    )
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="send orders again even when an earlier import created them with these tracking "
+        "numbers",
+    )
+    command.add_argument(
+        "--strict-tracking",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="reject rows whose tracking number fails its check digit or belongs to another "
+        "carrier (default: warn)",
+    )
+    command.add_argument(
+        "--results", type=Path, metavar="FILE", help="results workbook (default: beside the input)"
+    )
+    command.add_argument(
+        "--notify-customer",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="send customers HighLevel's fulfillment email (default: off)",
+    )
+    command.add_argument("--location-id", metavar="ID", help="HighLevel location (sub-account) ID")
+    command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+    command.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        metavar="CHAR",
+        help='CSV delimiter: "," ";" "|" or "tab" (default: detected)',
+    )
+    command.add_argument(
+        "--encoding",
+        type=_encoding,
+        metavar="NAME",
+        help="text encoding of a CSV file, such as utf-8 or cp1252 (default: detected)",
+    )
+    command.add_argument(
+        "--sheet",
+        type=_sheet,
+        metavar="NAME|N",
+        help="workbook sheet by name, or by position counting from 1 (default: the first "
+        "sheet with a matching header)",
+    )
+    command.add_argument(
+        "--header-row",
+        type=positive_int,
+        metavar="N",
+        help="row number of the header, as the spreadsheet shows it (default: detected)",
+    )
+
+
+def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
+    paths = _unique_paths(args.paths)
+    if args.results:
+        _check_results_path(args.results, paths)
+
+    settings = load_settings(
+        config_path=args.config,
+        environ=os.environ,
+        flags={
+            "location_id": args.location_id,
+            "notify_customer": args.notify_customer,
+            "template": args.template,
+            "column_map": parse_overrides(args.map) or None,
+            "templates_dir": args.templates_dir,
+            "strict_tracking": args.strict_tracking,
+            "state_dir": args.state_dir,
+            "force": args.force or None,
+            "dry_run": args.dry_run or None,
+            "delimiter": args.delimiter,
+            "encoding": args.encoding,
+            "sheet": args.sheet,
+            "header_row": args.header_row,
+        },
+        cwd=Path.cwd(),
+    )
+    templates = load_templates(user_folder=settings.templates_dir)
+    with _sandbox_if_asked(args.sandbox, settings) as settings:
+        if not settings.dry_run:
+            require_credentials(settings)
+        token_holder.append(settings.token)
+        jobs = [FileJob(path=path, results_path=args.results) for path in paths]
+        show_progress = sys.stderr.isatty() and not args.verbose
+        with _open_ledger(settings, sandbox=args.sandbox) as ledger:
+            return asyncio.run(_import_all(jobs, settings, templates, show_progress, ledger))
+
+
+@contextlib.contextmanager
+def _open_ledger(settings: Settings, *, sandbox: bool) -> Iterator[Ledger | None]:
+    """Open the ledger for a run that sends; a dry run neither needs nor changes it.
+
+    The built-in sandbox starts empty on every run, so unless a state folder is
+    named its runs use a ledger of their own that ends with the run: the
+    user's ledger must not claim that sandbox orders were fulfilled in HighLevel.
+    """
+    if settings.dry_run:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        folder = settings.state_dir
+        if folder is None and sandbox:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ghl-sandbox-")))
+        ledger = Ledger.open(folder or default_state_dir())
+        stack.callback(ledger.close)
+        yield ledger
+
+
+def _unique_paths(paths: list[Path]) -> list[Path]:
+    """Drop a file named twice on the command line, so that it is imported once."""
+    unique: dict[Path, Path] = {}
+    for path in paths:
+        key = path.resolve()
+        if key in unique:
+            notice(f"{path} is named more than once; it is imported once.")
+            continue
+        unique[key] = path
+    return list(unique.values())
+
+
+def _check_results_path(results: Path, inputs: list[Path]) -> None:
+    """Reject a results path that would overwrite an input or cannot be written."""
+    if len(inputs) > 1:
+        raise UsageError("--results can only be used with one input file.")
+    if results.suffix.lower() != ".xlsx":
+        raise UsageError(f"--results {results}: give a file name ending in .xlsx.")
+    if results.resolve() == inputs[0].resolve():
+        raise UsageError(f"--results {results} is the input file; give another name.")
+    if not results.parent.is_dir():
+        raise UsageError(
+            f"--results {results}: the folder {results.parent} does not exist; create it first."
+        )
+
+
+async def _import_all(
+    jobs: list[FileJob],
+    settings: Settings,
+    templates: Sequence[Template],
+    show_progress: bool,
+    ledger: Ledger | None = None,
+) -> int:
+    _cancel_on_sigterm()
+    run = None
+    if ledger is not None:
+        run = LedgerRun(ledger, ledger.start_run("import", dry_run=settings.dry_run))
+    heartbeat = asyncio.create_task(_beat(run))
+    outcome = "aborted"
+    try:
+        exit_code = await _import_jobs(jobs, settings, templates, show_progress, run)
+        outcome = {EXIT_OK: "done", EXIT_SOME_ORDERS_NOT_DONE: "some orders not done"}.get(
+            exit_code, "aborted"
+        )
+        return exit_code
+    finally:
+        heartbeat.cancel()
+        if run is not None:
+            run.ledger.finish_run(run.run_id, outcome)
+
+
+async def _beat(run: LedgerRun | None) -> None:
+    """Tell other imports sharing the ledger that this run is alive."""
+    if run is None:
+        return
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        run.ledger.heartbeat(run.run_id)
+
+
+async def _import_jobs(
+    jobs: list[FileJob],
+    settings: Settings,
+    templates: Sequence[Template],
+    show_progress: bool,
+    run: LedgerRun | None,
+) -> int:
+    exit_code = EXIT_OK
+    client = _client(settings)
+    try:
+        for job in jobs:
+            try:
+                result = await import_file(
+                    job,
+                    settings=settings,
+                    templates=templates,
+                    client=client,
+                    notice=notice,
+                    show_progress=show_progress,
+                    ledger=run,
+                )
+            except InputFileError as error:
+                print(f"error: {error}", file=sys.stderr)
+                exit_code = max(exit_code, EXIT_USAGE)
+                continue
+
+            print_summary(result, sys.stdout)
+            if result.stopped_reason:
+                print(f"error: {result.stopped_reason}", file=sys.stderr)
+                return EXIT_ABORTED
+            exit_code = max(exit_code, _exit_code_of(result))
+    except asyncio.CancelledError:
+        # SIGTERM arrived between files or while a file was being read,
+        # before any order of it was sent.
+        print("error: the import was stopped before it finished.", file=sys.stderr)
+        return EXIT_ABORTED
+    finally:
+        if client is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await client.aclose()
+    return exit_code
+
+
+def _cancel_on_sigterm() -> None:
+    """Treat SIGTERM (a scheduler stopping the job) like Ctrl-C: stop and write the results."""
+    task = asyncio.current_task()
+    if task is None:
+        return
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not available on Windows
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
+def _client(settings: Settings) -> HighLevelClient | None:
+    if not (settings.token and settings.location_id):
+        return None
+    return HighLevelClient(
+        base_url=settings.base_url,
+        token=settings.token,
+        token_source=settings.token_source,
+        rate_limit=settings.rate_limit,
+        retry=settings.retry,
+        timeout_seconds=settings.timeout_seconds,
+    )
+
+
+def _exit_code_of(result: FileResult) -> int:
+    if result.count(OrderStatus.REJECTED) or result.count(OrderStatus.FAILED):
+        return EXIT_SOME_ORDERS_NOT_DONE
+    if _rows_without_order(result):
+        return EXIT_SOME_ORDERS_NOT_DONE
+    return EXIT_OK
+
+
+def _rows_without_order(result: FileResult) -> list[int]:
+    """Rows rejected before they could join an order: their order ID is missing."""
+    return [
+        row.number
+        for row in result.rows
+        if not row.order_id and row.status == OrderStatus.REJECTED.value
+    ]
+
+
+def print_summary(result: FileResult, out: TextIO) -> None:
+    """Print what happened to a file: counts per status and the first problems."""
+    print(f"{result.path}: template {result.template} ({result.template_match})", file=out)
+    if result.dry_run:
+        shown = (OrderStatus.READY, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
+    else:
+        shown = (OrderStatus.CREATED, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
+    counts = [f"{result.count(status)} {status.value}" for status in shown]
+    if not result.orders:
+        print("  no orders found: the file has no data rows with an order", file=out)
+    else:
+        print(f"  {plural(len(result.orders), 'order')}: {', '.join(counts)}", file=out)
+    for note in result.notes[:_SHOWN_PROBLEMS]:
+        print(f"  note: {note}", file=out)
+    emailed = sum(
+        1
+        for order in result.orders
+        if order.status is OrderStatus.CREATED and order.notify_customer
+    )
+    if emailed:
+        print(f"  {plural(emailed, 'customer')} emailed by HighLevel", file=out)
+
+    not_done = [o for o in result.orders if o.status in (OrderStatus.REJECTED, OrderStatus.FAILED)]
+    for order in not_done[:_SHOWN_PROBLEMS]:
+        first_line = order.message.splitlines()[0] if order.message else ""
+        print(
+            f"  {order.status.value:<8} {order.order_id or order.order_number or '(no order ID)'}: "
+            f"{first_line}",
+            file=out,
+        )
+    orphans = _rows_without_order(result)
+    if orphans:
+        numbers = ", ".join(str(number) for number in orphans[:_SHOWN_PROBLEMS])
+        hidden = len(orphans) - _SHOWN_PROBLEMS
+        more = f" and {hidden} more" if hidden > 0 else ""
+        label = "row" if len(orphans) == 1 else "rows"
+        print(f"  rejected {label} without an order ID: {numbers}{more}", file=out)
+    if len(not_done) > _SHOWN_PROBLEMS:
+        print(f"  ... and {len(not_done) - _SHOWN_PROBLEMS} more in the results workbook", file=out)
+    print(f"  Results: {result.results_path}", file=out)
+
+
+@contextlib.contextmanager
+def _sandbox_if_asked(use_sandbox: bool, settings: Settings) -> Iterator[Settings]:
+    if not use_sandbox:
+        yield settings
+        return
+
+    seed = load_sandbox_seed(None)
+    token = secrets.token_urlsafe(24)
+    location_id = settings.location_id
+    if location_id not in seed.locations:
+        if location_id:
+            notice(f"The sandbox has no location {location_id}; using {seed.locations[0]}.")
+        location_id = seed.locations[0]
+    with Sandbox(seed, tokens={token: None}) as sandbox:
+        notice(f"Using the built-in sandbox at {sandbox.base_url}; nothing is sent to HighLevel.")
+        yield dataclasses.replace(
+            settings,
+            base_url=sandbox.base_url,
+            token=token,
+            token_source=SANDBOX_SOURCE,
+            location_id=location_id,
+            location_source="the sandbox's seed",
+        )
+
+
+def _delimiter(text: str) -> str:
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    delimiter = named.get(text.lower(), text)
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise argparse.ArgumentTypeError(f"{text!r} is not one delimiter character")
+    return delimiter
+
+
+def _encoding(text: str) -> str:
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a known text encoding; try utf-8, utf-16 or cp1252"
+        ) from None
+
+
+def _sheet(text: str) -> str | int:
+    if text.isdigit():
+        return positive_int(text)
+    return text
