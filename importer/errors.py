@@ -14,6 +14,7 @@ status and a message. Exceptions are kept for what stops a whole file or run.
         ├── AuthenticationError token rejected (401/403)
         │   └── LocationAccessError no access to one location (403)
         ├── ApiUnavailableError the API kept failing after retries
+        ├── LedgerError         the ledger file failed (importer.ledger)
         └── InterruptedRunError Ctrl-C or SIGTERM
 
 Messages are written for the person running the import: they name the file,

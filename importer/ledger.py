@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from importer.errors import ConfigError
+from importer.errors import ConfigError, RunAbortedError
 from importer.records import Item, Tracking
 
 LEDGER_FILE_NAME = "ledger.sqlite3"
@@ -97,6 +97,10 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_order ON events(order_id);
 CREATE INDEX IF NOT EXISTS events_by_number ON events(order_number);
 """
+
+
+class LedgerError(RunAbortedError):
+    """The ledger file could not be read or written while the run was sending."""
 
 
 class FulfillmentState(StrEnum):
@@ -258,14 +262,32 @@ class Ledger:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """Run statements in one write transaction, taken before anything is read."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """Run statements in one write transaction, taken before anything is read.
+
+        A failure of the ledger file (a full disk, a damaged file) raises
+        LedgerError, which stops the run: sending on without a record could
+        send an order twice on the next run.
+        """
+        with self._failures():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            yield
+        except sqlite3.Error as error:
+            raise LedgerError(
+                f"the ledger {self.path} could not be read or written ({error}); nothing more "
+                "is sent. Free disk space or move the ledger with --state-dir, then run the "
+                "file again"
+            ) from error
 
     # --- runs and files ------------------------------------------------------------------
 
@@ -303,12 +325,13 @@ class Ledger:
 
     def find(self, location_id: str, order_id: str, key: str) -> Entry | None:
         """Return the ledger's record of a package, or None when it has none."""
-        row = self._db.execute(
-            "SELECT location_id, order_id, tracking_key, fingerprint, state, fulfillment_id, "
-            "run_id, updated_at, items FROM fulfillments "
-            "WHERE location_id = ? AND order_id = ? AND tracking_key = ?",
-            (location_id, order_id, key),
-        ).fetchone()
+        with self._failures():
+            row = self._db.execute(
+                "SELECT location_id, order_id, tracking_key, fingerprint, state, fulfillment_id, "
+                "run_id, updated_at, items FROM fulfillments "
+                "WHERE location_id = ? AND order_id = ? AND tracking_key = ?",
+                (location_id, order_id, key),
+            ).fetchone()
         return None if row is None else _entry(row)
 
     def claim(self, package: Package, *, run_id: int, file_id: int | None, force: bool) -> Claim:

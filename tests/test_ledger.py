@@ -436,3 +436,26 @@ def test_row_without_item_beside_item_rows_rejected(
 
     assert order.status is OrderStatus.REJECTED
     assert not sandbox.fulfillment_log()
+
+
+def test_damaged_ledger_file_is_config_error(tmp_path: Path) -> None:
+    """A ledger file that is not a database is refused with a message naming the folder."""
+    from importer.errors import ConfigError
+    from importer.ledger import LEDGER_FILE_NAME
+
+    (tmp_path / LEDGER_FILE_NAME).write_bytes(b"not a database at all" * 100)
+
+    with pytest.raises(ConfigError) as caught:
+        Ledger.open(tmp_path)
+    assert "--state-dir" in str(caught.value)
+
+
+def test_ledger_failure_during_run_stops_it(ledger: Ledger) -> None:
+    """A ledger that cannot be written while sending raises LedgerError, which stops the run."""
+    from importer.errors import RunAbortedError
+
+    run = ledger.start_run("import", dry_run=False)
+    ledger._db.close()  # as if the file had become unusable
+
+    with pytest.raises(RunAbortedError):
+        ledger.claim(package(), run_id=run, file_id=None, force=False)

@@ -31,6 +31,7 @@ from importer.errors import InputFileError, UsageError
 from importer.ledger import (
     HEARTBEAT_SECONDS,
     Ledger,
+    LedgerError,
     default_state_dir,
 )
 from importer.mapping import (
@@ -247,7 +248,9 @@ async def _import_all(
     finally:
         heartbeat.cancel()
         if run is not None:
-            run.ledger.finish_run(run.run_id, outcome)
+            # A ledger that failed during the run has said so already.
+            with contextlib.suppress(LedgerError):
+                run.ledger.finish_run(run.run_id, outcome)
 
 
 async def _beat(run: LedgerRun | None) -> None:
