@@ -127,7 +127,7 @@ def write_config(path: Path, state: Path) -> None:
         f"rate_limit_requests = {REQUESTS_PER_10_SECONDS}\n"
         "rate_limit_seconds = 10\n"
         "concurrency = 16\n"
-        # Shorter than the sandbox's held answers, so that those time out.
+        # Shorter than the sandbox's held responses, so that those time out.
         "timeout_seconds = 2\n",
         encoding="utf-8",
     )

@@ -3,7 +3,7 @@
 HighLevel has no idempotency key, so a fulfillment sent twice is created twice
 and may email the customer twice. The ledger is one SQLite file in the state
 folder. Before an order is sent it is claimed ("sending"); after HighLevel's
-answer it is marked with the outcome. A later run skips what the ledger shows
+response it is marked with the outcome. A later run skips what the ledger shows
 created, and an order left "sending" by a run that died is checked against
 HighLevel (its fulfillments are read) before anything is sent again.
 
@@ -366,7 +366,7 @@ class Ledger:
         http_status: int | None = None,
         message: str = "",
     ) -> None:
-        """Record HighLevel's answer to a package, or a fulfillment found on the order.
+        """Record HighLevel's response to a package, or a fulfillment found on the order.
 
         A package that was never claimed (found already fulfilled in HighLevel)
         gets a record of its own, so that later runs need not ask HighLevel.

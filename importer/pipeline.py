@@ -196,7 +196,7 @@ def _check_confidence(
     """Stop before anything is sent when the columns were matched by guesswork.
 
     A dry run goes on, so that the user can see what the proposed mapping
-    would do, and says that a real run would stop.
+    would do, and states that a real run would stop.
     """
     if mapping.confident:
         return
@@ -260,7 +260,7 @@ def _announce(
 
 @dataclass
 class _Run:
-    """What every order of a file is processed with."""
+    """The settings, client, mapping and ledger that every order of a file is processed with."""
 
     settings: Settings
     client: HighLevelClient | None

@@ -337,7 +337,7 @@ _MAX_SEARCH_PAGES = 20
 
 @dataclass
 class OrderLookup:
-    """What the order-number search found: the order ID, or why there is none."""
+    """The result of an order-number search: the order ID, or why there is none."""
 
     order_id: str = ""
     name: str = ""
@@ -359,7 +359,7 @@ async def find_order_by_number(
 
     The number is used only when exactly one order of the location is named
     with it. A number with letters before it ("SO-1001") that matches no name
-    is tried once more without them, with a warning that says so.
+    is tried once more without them, with a warning.
     """
     key = order_number_key(number)
     lookup = await _orders_named(client, key, location_id)
@@ -409,7 +409,7 @@ async def _orders_named(client: HighLevelClient, key: str, location_id: str) -> 
 
 
 def _read_order_page(body: Any) -> tuple[list[tuple[str, str]], int]:
-    """Read List Orders' answer: ([(order ID, name), ...], total count)."""
+    """Read the List Orders response: ([(order ID, name), ...], total count)."""
     data = body.get("data") if isinstance(body, dict) else None
     total = body.get("totalCount") if isinstance(body, dict) else None
     if not isinstance(data, list) or not isinstance(total, int | float):
@@ -420,7 +420,7 @@ def _read_order_page(body: Any) -> tuple[list[tuple[str, str]], int]:
         if not isinstance(entry, dict) or not entry.get("_id"):
             raise UnreadableResponse("an order in HighLevel's list of orders has no ID")
         if not isinstance(entry.get("name"), str):
-            # Without names the search results cannot be told apart, and taking
+            # Without names the search results cannot be distinguished, and taking
             # the first could fulfill a stranger's order.
             raise UnreadableResponse(
                 "HighLevel's list of orders does not show order names, so order numbers "

@@ -60,7 +60,7 @@ async def send_once(
     retry: RetryPolicy,
     force: bool,
 ) -> Submission:
-    """Claim the package in the ledger, send it, and record HighLevel's answer.
+    """Claim the package in the ledger, send it, and record HighLevel's response.
 
     A package that the ledger shows created is not sent (unless `force`), and
     one that another import is sending is waited for, then left to it.

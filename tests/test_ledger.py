@@ -109,7 +109,7 @@ def test_fingerprint_ignores_item_order() -> None:
 
 
 def test_first_claim_granted(ledger: Ledger) -> None:
-    """A package nobody sent may be sent."""
+    """A package that no run has sent may be sent."""
     run = ledger.start_run("import", dry_run=False)
     assert ledger.claim(package(), run_id=run, file_id=None, force=False).result is (
         ClaimResult.CLAIMED
@@ -223,7 +223,7 @@ def test_rerun_skips_without_asking_highlevel(
 def test_rerun_message_names_earlier_fulfillment(
     sandbox: Sandbox, export: Path, ledger: Ledger
 ) -> None:
-    """A skipped order says when and as which fulfillment it was created."""
+    """A skipped order's message names the date and fulfillment of its creation."""
     first = run_import(sandbox, export, ledger)
     created = {order.order_id: order.fulfillment_id for order in first.orders}
 
@@ -238,7 +238,7 @@ def test_sending_left_by_dead_run_checked_before_resending(
 ) -> None:
     """An order stored by HighLevel but left "sending" is found on the order, not sent again."""
     run_import(sandbox, export, ledger)
-    # As if the run had died after the request went out and before the answer was recorded.
+    # As if the run had died after the request went out and before the response was recorded.
     ledger._db.execute("UPDATE fulfillments SET state = 'sending', fulfillment_id = ''")
 
     result = run_import(sandbox, export, ledger)
@@ -261,7 +261,7 @@ def test_sending_never_stored_is_sent(sandbox: Sandbox, export: Path, ledger: Le
 
 
 def test_force_sends_again(export: Path, ledger: Ledger) -> None:
-    """--force sends what the ledger shows created, and says so."""
+    """--force sends what the ledger shows created, and the message states it."""
     with Sandbox(SEED, tokens={TOKEN: None}, max_requests=10_000) as first:
         run_import(first, export, ledger)
     # A new sandbox has no fulfillments, as if they had been deleted in HighLevel.
@@ -391,7 +391,7 @@ def test_second_package_sent_alone(sandbox: Sandbox, tmp_path: Path, ledger: Led
 def test_second_package_message_names_earlier(
     sandbox: Sandbox, tmp_path: Path, ledger: Ledger
 ) -> None:
-    """The order's result says that only the new package was sent."""
+    """The order's message states that only the new package was sent."""
     first = tmp_path / "monday.csv"
     first.write_text(PACKAGE_HEADERS + FIRST_PACKAGE, encoding="utf-8")
     second = tmp_path / "tuesday.csv"

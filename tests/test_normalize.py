@@ -59,7 +59,7 @@ def test_malformed_order_number_rejected(cell: str) -> None:
 
 
 def test_malformed_order_number_message() -> None:
-    """The error says what an order ID and an order number look like."""
+    """The error describes what an order ID and an order number look like."""
     row = normalize_one({"Order ID": "SO 1001 X"})
     assert "is neither a HighLevel order ID" in messages(row)[0]
 
@@ -582,7 +582,7 @@ def test_excel_text_formula_unwrapped() -> None:
 
 
 def test_two_lines_in_tracking_cell_rejected() -> None:
-    """A cell with a number on each of two lines holds two packages, not one number."""
+    """A cell with a number on each of two lines is two packages, not one number."""
     row = normalize_one({"Tracking Number": "1Z4W72E80356327295\n1Z4W72E80351817569"})
     assert messages(row) == [
         "the cell holds 2 tracking numbers; put each package on a row of its own"

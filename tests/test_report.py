@@ -878,7 +878,7 @@ def test_every_name_locked_raises_report_error(
 
 
 def test_unsure_match_next_step_names_options(tmp_path: Path) -> None:
-    """A dry run whose columns need confirming says which options confirm them."""
+    """A dry run whose columns need confirming names the options that confirm them."""
     result = _file_result()
     result.confirm_with = '--template generic --map order_id="Ordr ID"'
     steps = _summary_value(_write(tmp_path, result), "What to do next")

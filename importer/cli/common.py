@@ -1,4 +1,4 @@
-"""What the commands share: exit codes, notices, option types and logging that hides secrets."""
+"""Exit codes, notices, option types and secret-hiding logging, shared by the commands."""
 
 from __future__ import annotations
 

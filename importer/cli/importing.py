@@ -248,7 +248,7 @@ async def _import_all(
     finally:
         heartbeat.cancel()
         if run is not None:
-            # A ledger that failed during the run has said so already.
+            # A ledger that failed during the run has reported it already.
             with contextlib.suppress(LedgerError):
                 run.ledger.finish_run(run.run_id, outcome)
 

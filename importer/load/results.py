@@ -1,7 +1,7 @@
 """Read a results workbook of an earlier run as input, to send again only what was not done.
 
 After a run, the user corrects the rejected rows in the results workbook's
-Rows sheet and imports the workbook. Its Rows sheet holds every input row
+Rows sheet and imports the workbook. Its Rows sheet contains every input row
 with its original cells, after three columns of the run's own: the row
 number, the order's status and the row's problems. Those three are left out,
 and the rows of orders that were created or skipped then are set aside with

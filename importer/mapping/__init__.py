@@ -1,7 +1,7 @@
 """Match a file's headers to the canonical fields with a column template.
 
 `templates` reads the templates; `match` picks one for a file's headers and
-says how sure the choice is.
+judges how sure the choice is.
 """
 
 from importer.mapping.match import (

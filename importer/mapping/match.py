@@ -45,7 +45,7 @@ class ColumnMapping:
     score: float
     unmatched_headers: tuple[str, ...]  # file headers that no field uses
     notes: tuple[str, ...] = ()  # facts about the match worth telling the user
-    # Why the match cannot be trusted without the user's say; empty when it can.
+    # Why the match must be confirmed by the user before sending; empty when it need not be.
     doubts: tuple[str, ...] = ()
     confirmed: frozenset[str] = frozenset()  # fields the user mapped with --map
     proposed: frozenset[str] = frozenset()  # fields matched by a similar header only
@@ -475,7 +475,7 @@ def confirmation_message(mapping: ColumnMapping) -> str:
 
 
 def confirming_options(mapping: ColumnMapping) -> list[str]:
-    """Return the command-line options that confirm an unsure mapping as it stands."""
+    """Return the command-line options that confirm an unsure mapping without changing it."""
     options = [f"--template {mapping.template.name}"]
     for name in TEMPLATE_FIELDS:
         header = mapping.header_of(name)

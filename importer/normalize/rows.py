@@ -319,7 +319,7 @@ def _read_tracking_number(reader: _RowReader) -> str:
 
 
 def _several_numbers(raw: str, value: str) -> int:
-    """Count the tracking numbers in a cell that holds more than one, or return 0.
+    """Count the tracking numbers in a cell that contains more than one, or return 0.
 
     Labels print a number in groups ("1Z 999 AA1 0123 4567 84"), so spaces
     alone do not split it, unless each group is a whole number of some

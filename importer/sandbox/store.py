@@ -89,7 +89,7 @@ class SandboxStore:
     ) -> tuple[list[dict[str, Any]], int]:
         """Return one page of the location's orders whose name contains `search`, and the total.
 
-        HighLevel's description says only that `search` is "the name of the
+        HighLevel's description states only that `search` is "the name of the
         order for searching"; the sandbox matches it anywhere in the name,
         ignoring case, which is the loosest reading and so the one that tests
         the importer's own exact matching best.
