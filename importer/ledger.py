@@ -284,9 +284,10 @@ class Ledger:
             yield
         except sqlite3.Error as error:
             raise LedgerError(
-                f"the ledger {self.path} could not be read or written ({error}); nothing more "
-                "is sent. Free disk space or move the ledger with --state-dir, then run the "
-                "file again"
+                f"the ledger {self.path} could not be read or written ({error}); the disk may "
+                "be full or the file damaged, so nothing more is sent. Free disk space, or move "
+                "the file aside (or choose another folder with --state-dir), and run again: "
+                "orders already fulfilled in HighLevel are still found there and not sent twice"
             ) from error
 
     # --- runs and files ------------------------------------------------------------------
@@ -418,12 +419,12 @@ class Ledger:
         if row is None or row[0] is not None:
             return False
         _, heartbeat_at, host, pid = row
-        age = datetime.now(UTC) - datetime.fromisoformat(heartbeat_at)
-        if age.total_seconds() > STALE_SECONDS:
-            return False
         if host == socket.gethostname() and sys.platform != "win32":
+            # The process tells best: one stopped with Ctrl-Z writes no heartbeat
+            # but may still send the order when it resumes.
             return _process_exists(int(pid))
-        return True
+        age = datetime.now(UTC) - datetime.fromisoformat(heartbeat_at)
+        return age.total_seconds() <= STALE_SECONDS
 
     # --- history ---------------------------------------------------------------------------
 
@@ -439,14 +440,15 @@ class Ledger:
             clauses.append("(files.path = ? OR files.sha256 = ?)")
             values += [str(file_path.resolve()), _hash_if_file(file_path)]
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._db.execute(
-            "SELECT events.at, events.run_id, COALESCE(files.path, ''), events.location_id, "
-            "events.order_id, events.order_number, events.tracking_key, events.status, "
-            "events.fulfillment_id, events.message FROM events "
-            f"LEFT JOIN files ON files.id = events.file_id {where} "
-            "ORDER BY events.id DESC LIMIT ?",
-            (*values, limit),
-        ).fetchall()
+        with self._failures():
+            rows = self._db.execute(
+                "SELECT events.at, events.run_id, COALESCE(files.path, ''), events.location_id, "
+                "events.order_id, events.order_number, events.tracking_key, events.status, "
+                "events.fulfillment_id, events.message FROM events "
+                f"LEFT JOIN files ON files.id = events.file_id {where} "
+                "ORDER BY events.id DESC LIMIT ?",
+                (*values, limit),
+            ).fetchall()
         return [HistoryLine(*row) for row in reversed(rows)]
 
 

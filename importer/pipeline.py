@@ -9,9 +9,12 @@ token, Ctrl-C), and every order not sent by then is listed as such.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +46,7 @@ from importer.records import (
     RowResult,
     Severity,
 )
-from importer.report import default_results_path, write_results
+from importer.report import check_writable, default_results_path, write_results
 from importer.resolve import Resolution, find_order_by_number, resolve_order
 from importer.submit import LedgerRun, send_once, submit_order
 from importer.validate import build_request, check_orders
@@ -106,6 +109,8 @@ async def import_file(
     )
     result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
 
+    results_path = job.results_path or default_results_path(job.path)
+    check_writable(results_path)
     outcomes: dict[str, OrderResult] = {}
     run = _Run(
         settings,
@@ -123,12 +128,35 @@ async def import_file(
         # Ctrl-C cancels the run; the results so far are still written below.
         result.stopped_reason = "the import was interrupted"
     finally:
-        _finish(result, table, shipments, grouping.orders, grouping.rows_without_order, outcomes)
-        _record_history(result, run.ledger)
-        result.results_path = write_results(
-            result, job.results_path or default_results_path(job.path)
+        _finish(
+            result,
+            table,
+            shipments,
+            grouping.orders,
+            grouping.rows_without_order,
+            outcomes,
+            in_flight=run.in_flight,
         )
+        _record_history(result, run.ledger)
+        with _uninterrupted():
+            result.results_path = write_results(result, results_path)
     return result
+
+
+@contextlib.contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Let a second Ctrl-C wait until the results workbook is written, so that it is complete."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        # None means a handler not set from Python; Python's own stands in for it.
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
 
 
 def _row_finder(shipments: Shipments) -> Callable[[Sequence[int]], list[ShipmentRow]]:
@@ -271,6 +299,8 @@ class _Run:
     claimed: dict[str, str]
     # The normalized rows with the given row numbers.
     rows_of: Callable[[Sequence[int]], list[ShipmentRow]] | None = None
+    # The orders (by the file's reference) whose request may be on its way now.
+    in_flight: set[str] = dataclasses.field(default_factory=set)
 
 
 async def _process_orders(
@@ -306,6 +336,7 @@ async def _process_orders(
 
 async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
     settings, client = run.settings, run.client
+    reference = order.order_id
     outcome = _result_for(order, OrderStatus.REJECTED)
     outcome.notify_customer = _notify(order, settings)
     if order.has_errors:
@@ -328,7 +359,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
         )
         return _finished(outcome, OrderStatus.SKIPPED, message=message)
 
-    resolution = await resolve_order(client, order, run.mapping, force=settings.force)
+    resolution = await resolve_order(client, order, run.mapping)
     sent_before = ""
     new_package = _new_package(order, resolution, run)
     if new_package is not None:
@@ -336,7 +367,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
         sent_before = resolution.earlier
         order = new_package
         outcome.trackings = tuple(order.trackings)
-        resolution = await resolve_order(client, order, run.mapping, force=settings.force)
+        resolution = await resolve_order(client, order, run.mapping)
     order.problems.extend(resolution.problems)
     _record_response(outcome, resolution.response)
     if resolution.status is not OrderStatus.READY:
@@ -354,6 +385,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
     if settings.dry_run:
         return _finished(outcome, OrderStatus.READY, message="valid; would be sent")
 
+    run.in_flight.add(reference)
     if run.ledger is None:
         submission = await submit_order(
             client, order.order_id, request, existing=resolution.existing, retry=settings.retry
@@ -368,6 +400,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
             retry=settings.retry,
             force=settings.force,
         )
+    run.in_flight.discard(reference)
     outcome.fulfillment_id = submission.fulfillment_id
     outcome.http_status = submission.http_status
     outcome.trace_id = submission.trace_id
@@ -541,8 +574,14 @@ def _finish(
     orders: Sequence[OrderGroup],
     rows_without_order: list[ShipmentRow],
     outcomes: dict[str, OrderResult],
+    *,
+    in_flight: set[str] | None = None,
 ) -> None:
-    """Give every order and every input row its final status."""
+    """Give every order and every input row its final status.
+
+    `in_flight` names the orders whose request was on its way when the run stopped.
+    """
+    in_flight = in_flight or set()
     result.finished_at = datetime.now()
     outcome_of: dict[str, OrderResult] = {}
     for order in orders:
@@ -553,7 +592,9 @@ def _finish(
             message = _problem_text(order.problems)
             outcome = _finished(rejected, OrderStatus.REJECTED, message=message)
         elif outcome is None:
-            outcome = _not_sent(order, dry_run=result.dry_run)
+            outcome = _not_sent(
+                order, dry_run=result.dry_run, in_flight=order.order_id in in_flight
+            )
         result.orders.append(outcome)
         outcome_of[order.order_id] = outcome
 
@@ -619,10 +660,14 @@ def _result_for(order: OrderGroup, status: OrderStatus) -> OrderResult:
     )
 
 
-def _not_sent(order: OrderGroup, *, dry_run: bool) -> OrderResult:
-    message = (
-        "not checked: the run stopped before this order"
-        if dry_run
-        else "not sent: the run stopped before this order; run the file again to send it"
-    )
+def _not_sent(order: OrderGroup, *, dry_run: bool, in_flight: bool = False) -> OrderResult:
+    if dry_run:
+        message = "not checked: the run stopped before this order"
+    elif in_flight:
+        message = (
+            "may have been created: the run stopped while this order was being sent. Run the "
+            "file again: it checks HighLevel first and sends the order only if it is missing"
+        )
+    else:
+        message = "not sent: the run stopped before this order; run the file again to send it"
     return _finished(_result_for(order, OrderStatus.FAILED), OrderStatus.FAILED, message=message)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +93,19 @@ def default_results_path(input_path: Path) -> Path:
     does not overwrite it.
     """
     return input_path.with_name(f"{input_path.stem}.results.xlsx")
+
+
+def check_writable(path: Path) -> None:
+    """Raise ReportError when the workbook could not be saved at `path`, before anything is sent."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".ghl-fulfill-", suffix=".tmp"):
+            pass
+    except OSError as error:
+        raise ReportError(
+            path,
+            f"the results workbook cannot be saved in this folder ({error.strerror}); "
+            "nothing was sent. Choose another place with --results",
+        ) from error
 
 
 def write_results(result: FileResult, path: Path) -> Path:

@@ -70,13 +70,9 @@ class UnreadableResponse(Exception):
 
 
 async def resolve_order(
-    client: HighLevelClient, order: OrderGroup, mapping: ColumnMapping, *, force: bool = False
+    client: HighLevelClient, order: OrderGroup, mapping: ColumnMapping
 ) -> Resolution:
-    """Read the order and its fulfillments, and decide what to send.
-
-    With `force`, tracking numbers already on the order do not stop it; the
-    quantities left on the order still do.
-    """
+    """Read the order and its fulfillments, and decide what to send."""
     listing = await client.list_fulfillments(order.order_id, order.location_id)
     if not listing.ok:
         return _read_failure(listing, order, mapping)
@@ -85,7 +81,7 @@ async def resolve_order(
     except UnreadableResponse as error:
         return Resolution(OrderStatus.FAILED, message=str(error), response=listing)
 
-    already = None if force else _already_sent(order, existing)
+    already = _already_sent(order, existing)
     if already is not None:
         already.existing = existing
         return already
@@ -206,9 +202,11 @@ def _already_sent(order: OrderGroup, existing: list[ExistingFulfillment]) -> Res
         )
 
     new = [t.number for t in order.trackings if t.number not in sent]
+    sent_words = "was" if len(sent) == 1 else "were"
+    new_words = "is" if len(new) == 1 else "are"
     problem = Problem(
-        f"tracking {', '.join(sent)} was already sent (fulfillment {described}) but "
-        f"{', '.join(new)} is new, and the rows do not show which items the new package "
+        f"tracking {', '.join(sent)} {sent_words} already sent (fulfillment {described}) but "
+        f"{', '.join(new)} {new_words} new, and the rows do not show which items the new package "
         "holds; give every row of the order its tracking number and items, or put the new "
         "packages in a file of their own",
         tuple(order.rows),

@@ -180,12 +180,25 @@ def test_run_of_dead_process_not_alive(ledger: Ledger, tmp_path: Path) -> None:
     assert not ledger.run_is_alive(run)
 
 
-def test_run_with_stale_heartbeat_not_alive(ledger: Ledger) -> None:
-    """A run that stopped writing its heartbeat is taken to have died."""
+def test_run_on_other_host_with_stale_heartbeat_not_alive(ledger: Ledger) -> None:
+    """A run of another machine that stopped writing its heartbeat is taken to have died."""
+    run = ledger.start_run("import", dry_run=False)
+    old = (datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 5)).isoformat()
+    ledger._db.execute(
+        "UPDATE runs SET heartbeat_at = ?, host = 'other-host' WHERE id = ?", (old, run)
+    )
+    assert not ledger.run_is_alive(run)
+
+
+def test_stopped_process_with_stale_heartbeat_alive(ledger: Ledger) -> None:
+    """A run of this machine whose process exists is alive, even with an old heartbeat.
+
+    A process stopped with Ctrl-Z writes no heartbeat but sends when it resumes.
+    """
     run = ledger.start_run("import", dry_run=False)
     old = (datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 5)).isoformat()
     ledger._db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (old, run))
-    assert not ledger.run_is_alive(run)
+    assert ledger.run_is_alive(run)
 
 
 def test_own_live_run_alive(ledger: Ledger) -> None:

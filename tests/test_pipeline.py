@@ -132,6 +132,30 @@ def test_stopped_run_keeps_rejected_order(tmp_path: Path) -> None:
     assert statuses[ORDER_B] is OrderStatus.FAILED
 
 
+def test_order_in_flight_may_have_been_created(tmp_path: Path) -> None:
+    """An order whose request was on its way when the run stopped is not called unsent."""
+    path = tmp_path / "shipments.csv"
+    path.write_text(f"Order ID,Tracking Number\n{ORDER_B},1Z999AA10123456784\n", encoding="utf-8")
+    table = load_table(path, header_score=score)
+    mapping = match_template(table, TEMPLATES)
+    shipments, grouping = pipeline.plan_orders(
+        table, mapping, default_location="Loc1", require_location=True
+    )
+    result = FileResult(path=path, started_at=datetime.now())
+
+    pipeline._finish(
+        result,
+        table,
+        shipments,
+        grouping.orders,
+        grouping.rows_without_order,
+        {},
+        in_flight={ORDER_B},
+    )
+
+    assert result.orders[0].message.startswith("may have been created")
+
+
 def test_location_without_access_rejects_its_orders_only(tmp_path: Path) -> None:
     """An order of a location the token may not use is rejected; the other orders are sent."""
     from importer.sandbox import Sandbox, load_seed
@@ -167,3 +191,38 @@ def test_location_without_access_rejects_its_orders_only(tmp_path: Path) -> None
         OrderStatus.REJECTED,
     ]
     assert "may not use location OtherLoc123456789012" in result.orders[1].message
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no file can be made"
+)
+def test_unwritable_results_folder_stops_before_sending(tmp_path: Path) -> None:
+    """A results workbook that could not be saved stops the file before any order is sent."""
+    from importer.errors import ReportError
+    from importer.sandbox import Sandbox, load_seed
+    from tests.api_fixtures import make_client
+
+    location = "Xk7pQ2mLw9RtY4vB8nZc"
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Order ID,Tracking Number,Carrier\n6afb2607207fe629c6a23c3a,796799488569,FedEx\n",
+        encoding="utf-8",
+    )
+    seed = load_seed(Path(__file__).resolve().parents[1] / "sample_data" / "sandbox_seed.json")
+    with Sandbox(seed, tokens={"token-1": None}, max_requests=10_000) as sandbox:
+        settings = Settings(token="token-1", location_id=location, base_url=sandbox.base_url)
+
+        async def scenario() -> FileResult:
+            async with make_client(sandbox, token="token-1") as client:
+                return await import_file(
+                    FileJob(path=path, results_path=Path("/proc/results.xlsx")),
+                    settings=settings,
+                    templates=load_templates(),
+                    client=client,
+                    notice=lambda _: None,
+                    show_progress=False,
+                )
+
+        with pytest.raises(ReportError):
+            asyncio.run(scenario())
+        assert sandbox.fulfillment_log() == []

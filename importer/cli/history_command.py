@@ -18,6 +18,7 @@ from importer.ledger import (
     Ledger,
     default_state_dir,
 )
+from importer.normalize import is_order_id
 
 
 def add_history_command(
@@ -54,7 +55,13 @@ def run_history(args: argparse.Namespace, out: TextIO) -> int:
         lines = ledger.history(order=args.order, file_path=args.file, limit=args.limit)
     finally:
         ledger.close()
-    if not lines:
+    if not lines and args.order and not is_order_id(args.order.lower()):
+        print(
+            f"No import named an order {args.order}. An order number is recorded only when the "
+            "file gave it; search by the HighLevel order ID too.",
+            file=out,
+        )
+    elif not lines:
         print("No recorded import matches.", file=out)
     for line in lines:
         print(_history_text(line), file=out)

@@ -96,8 +96,8 @@ def add_import_command(
     command.add_argument(
         "--force",
         action="store_true",
-        help="send orders again even when an earlier import created them with these tracking "
-        "numbers",
+        help="send orders that the ledger shows created, when their fulfillment was deleted in "
+        "HighLevel (one still there is never sent twice)",
     )
     command.add_argument(
         "--strict-tracking",
