@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,9 +138,10 @@ async def import_file(
             outcomes,
             in_flight=run.in_flight,
         )
-        _record_history(result, run.ledger)
         with _uninterrupted():
             result.results_path = write_results(result, results_path)
+    # After the workbook, so that a ledger failing here cannot cost the user the workbook.
+    _record_history(result, grouping.orders, run)
     return result
 
 
@@ -179,24 +181,51 @@ def _file_ledger(ledger: LedgerRun | None, path: Path, settings: Settings) -> Le
     return dataclasses.replace(ledger, file_id=file_id)
 
 
-def _record_history(result: FileResult, ledger: LedgerRun | None) -> None:
-    if ledger is None:
+# The history is written in batches, so that a million orders do not take a
+# million transactions, and often enough that a killed run loses little of it.
+_HISTORY_BATCH = 200
+_HISTORY_SECONDS = 1.0
+
+
+def _note_history(run: _Run, reference: str, outcome: OrderResult) -> None:
+    """Queue an order's outcome for the ledger's history, writing the queue now and then."""
+    if run.ledger is None:
         return
-    ledger.ledger.record_events(
-        [
-            Event(
-                run_id=ledger.run_id,
-                file_id=ledger.file_id,
-                location_id=order.location_id,
-                order_id=order.order_id,
-                order_number=order.order_number,
-                trackings=order.trackings,
-                status=order.status.value,
-                fulfillment_id=order.fulfillment_id,
-                message=order.message,
-            )
-            for order in result.orders
-        ]
+    run.history.append(_event(run.ledger, outcome))
+    run.noted.add(reference)
+    due = time.monotonic() - run.history_written >= _HISTORY_SECONDS
+    if len(run.history) >= _HISTORY_BATCH or due:
+        _write_history(run)
+
+
+def _write_history(run: _Run) -> None:
+    if run.ledger is not None and run.history:
+        run.ledger.ledger.record_events(run.history)
+    run.history.clear()
+    run.history_written = time.monotonic()
+
+
+def _record_history(result: FileResult, orders: Sequence[OrderGroup], run: _Run) -> None:
+    """Write the outcomes not written yet: orders the file rejected or the run never reached."""
+    if run.ledger is None:
+        return
+    for order, outcome in zip(orders, result.orders, strict=True):
+        if order.order_id not in run.noted:
+            run.history.append(_event(run.ledger, outcome))
+    _write_history(run)
+
+
+def _event(ledger: LedgerRun, order: OrderResult) -> Event:
+    return Event(
+        run_id=ledger.run_id,
+        file_id=ledger.file_id,
+        location_id=order.location_id,
+        order_id=order.order_id,
+        order_number=order.order_number,
+        trackings=order.trackings,
+        status=order.status.value,
+        fulfillment_id=order.fulfillment_id,
+        message=order.message,
     )
 
 
@@ -301,6 +330,10 @@ class _Run:
     rows_of: Callable[[Sequence[int]], list[ShipmentRow]] | None = None
     # The orders (by the file's reference) whose request may be on its way now.
     in_flight: set[str] = dataclasses.field(default_factory=set)
+    # Outcomes waiting to be written to the ledger's history, and the orders queued so far.
+    history: list[Event] = dataclasses.field(default_factory=list)
+    noted: set[str] = dataclasses.field(default_factory=set)
+    history_written: float = dataclasses.field(default_factory=time.monotonic)
 
 
 async def _process_orders(
@@ -318,11 +351,13 @@ async def _process_orders(
         async def process(order: OrderGroup) -> None:
             async with slots:
                 try:
-                    outcomes[order.order_id] = await _process_order(order, run)
+                    outcome = await _process_order(order, run)
                 except LocationAccessError as error:
                     if error.location_id == run.settings.location_id:
                         raise  # the run's own location: nothing can be sent
-                    outcomes[order.order_id] = _no_access(order, error, run)
+                    outcome = _no_access(order, error, run)
+                outcomes[order.order_id] = outcome
+                _note_history(run, order.order_id, outcome)
             bar.update()
 
         tasks = [asyncio.create_task(process(order)) for order in orders]
