@@ -215,6 +215,10 @@ class HighLevelClient:
             raise TransportFailure(f"no response from the API ({type(error).__name__})") from error
         finally:
             limiter.release(slot)
+        limiter.observe(
+            remaining=_header_int(response.headers, "X-RateLimit-Remaining"),
+            server_max=_header_int(response.headers, "X-RateLimit-Max"),
+        )
 
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug("%s %s -> %s in %.0f ms", method, path, response.status_code, elapsed_ms)
@@ -277,3 +281,9 @@ def _retry_after_seconds(response: ApiResponse) -> float:
         return max(float(value), 0.0)
     except ValueError:
         return 0.0
+
+
+def _header_int(headers: httpx.Headers, name: str) -> int | None:
+    """Read a whole-number header, or None when it is missing or not a number."""
+    value = headers.get(name, "").strip()
+    return int(value) if value.isdigit() else None

@@ -135,3 +135,33 @@ def test_html_error_page_message_short() -> None:
         lambda request: httpx.Response(502, text=page),
     )
     assert len(response.message) <= 300  # type: ignore[attr-defined]
+
+
+def test_budget_shared_with_other_client_trips_no_limit() -> None:
+    """Another client's requests, seen in the X-RateLimit headers, slow this one: no 429."""
+    from importer.client import HighLevelClient, RateLimit
+    from importer.sandbox import Sandbox
+    from tests.api_fixtures import FAST_RETRY, LOCATION, OPEN_ORDER, TOKEN, test_seed
+
+    with Sandbox(test_seed(), tokens={TOKEN: None}, max_requests=20, interval_seconds=2.0) as sb:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"}
+        query = {"altId": LOCATION, "altType": "location"}
+        for _ in range(12):  # the other client of the same app and location
+            httpx.get(f"{sb.base_url}/payments/orders/{OPEN_ORDER}", params=query, headers=headers)
+
+        async def scenario() -> None:
+            client = HighLevelClient(
+                base_url=sb.base_url,
+                token=TOKEN,
+                token_source="the test",
+                rate_limit=RateLimit(max_requests=20, interval_seconds=2.0),
+                retry=FAST_RETRY,
+            )
+            async with client:
+                for _ in range(12):
+                    await client.get_order(OPEN_ORDER, LOCATION)
+
+        asyncio.run(scenario())
+        refused = [record for record in sb.request_log() if record.status == 429]
+
+    assert refused == []

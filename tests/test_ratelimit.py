@@ -74,3 +74,46 @@ def test_pause_holds_requests() -> None:
     limiter = SlidingWindowLimiter(max_requests=10, interval_seconds=1.0, clock=clock)
     limiter.pause(3.0)
     assert limiter._delay() == 3.0
+
+
+def test_budget_used_by_others_is_kept_free() -> None:
+    """Requests the server counted beyond this client's own hold slots for an interval."""
+    clock = FakeClock()
+
+    async def scenario() -> float:
+        limiter = SlidingWindowLimiter(max_requests=10, interval_seconds=1.0, clock=clock)
+        for _ in range(2):
+            limiter.release(await limiter.acquire())
+        # The server has 3 requests left of 10: 5 were sent by another client.
+        limiter.observe(remaining=3, server_max=10)
+        for _ in range(3):
+            limiter.release(await limiter.acquire())
+        return limiter._delay()
+
+    assert asyncio.run(scenario()) > 0
+
+
+def test_others_slots_free_after_interval() -> None:
+    """The slots kept for other clients free one interval after they were seen."""
+    clock = FakeClock()
+
+    async def scenario() -> float:
+        limiter = SlidingWindowLimiter(max_requests=4, interval_seconds=1.0, clock=clock)
+        limiter.observe(remaining=0, server_max=4)
+        clock.now = 1.5
+        return limiter._delay()
+
+    assert asyncio.run(scenario()) == 0.0
+
+
+def test_headers_missing_change_nothing() -> None:
+    """Without the X-RateLimit headers the limiter counts only its own requests."""
+    clock = FakeClock()
+
+    async def scenario() -> float:
+        limiter = SlidingWindowLimiter(max_requests=2, interval_seconds=1.0, clock=clock)
+        limiter.observe(remaining=None, server_max=None)
+        limiter.release(await limiter.acquire())
+        return limiter._delay()
+
+    assert asyncio.run(scenario()) == 0.0
