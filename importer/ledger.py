@@ -420,7 +420,7 @@ class Ledger:
             return False
         _, heartbeat_at, host, pid = row
         if host == socket.gethostname() and sys.platform != "win32":
-            # The process tells best: one stopped with Ctrl-Z writes no heartbeat
+            # The process is the surest sign: one stopped with Ctrl-Z writes no heartbeat
             # but may still send the order when it resumes.
             return _process_exists(int(pid))
         age = datetime.now(UTC) - datetime.fromisoformat(heartbeat_at)

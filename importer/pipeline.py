@@ -155,7 +155,7 @@ def _uninterrupted() -> Iterator[None]:
     try:
         yield
     finally:
-        # None means a handler not set from Python; Python's own stands in for it.
+        # None means a handler not set from Python, so Python's default handler replaces it.
         signal.signal(
             signal.SIGINT, previous if previous is not None else signal.default_int_handler
         )

@@ -328,7 +328,7 @@ _NAME_LEAD = re.compile(r"^(?:order\s*)?(?:#|no\.?\s|number\s)?\s*", re.IGNORECA
 _PREFIXED_NUMBER = re.compile(r"^[^\W\d_]+[\s_/-]*(\d+)$")
 _SEARCH_PAGE = 100
 # HighLevel's search matches part of a name, so "7" lists every order with a 7
-# in it. Past this many pages the lookup gives up and asks for the order ID,
+# in it. Past this many pages the lookup gives up and requests the order ID,
 # rather than spend the location's rate limit on one order.
 _MAX_SEARCH_PAGES = 20
 

@@ -180,7 +180,7 @@ def test_run_of_dead_process_not_alive(ledger: Ledger, tmp_path: Path) -> None:
     assert not ledger.run_is_alive(run)
 
 
-def test_run_on_other_host_with_stale_heartbeat_not_alive(ledger: Ledger) -> None:
+def test_stale_remote_run_not_alive(ledger: Ledger) -> None:
     """A run of another machine that stopped writing its heartbeat is taken to have died."""
     run = ledger.start_run("import", dry_run=False)
     old = (datetime.now(UTC) - timedelta(seconds=STALE_SECONDS + 5)).isoformat()

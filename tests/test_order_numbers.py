@@ -120,18 +120,18 @@ def test_sandbox_search_pages(sandbox: Sandbox) -> None:
 
 
 def test_sandbox_page_default_is_ten(sandbox: Sandbox) -> None:
-    """Without a limit, a page holds 10 orders."""
+    """Without a limit, a page contains 10 orders."""
     assert len(list_orders(sandbox, search="77").json()["data"]) == 10
 
 
 @pytest.mark.parametrize(("name", "value"), [("limit", "0"), ("limit", "101"), ("offset", "-1")])
 def test_sandbox_bad_page_rejected(sandbox: Sandbox, name: str, value: str) -> None:
-    """A limit outside 1 to 100 or a negative offset is answered 422."""
+    """A limit outside 1 to 100 or a negative offset gets HTTP 422."""
     assert list_orders(sandbox, **{name: value}).status_code == 422
 
 
 def test_sandbox_list_needs_location(sandbox: Sandbox) -> None:
-    """List Orders without altId is answered 422, as the other reads are."""
+    """List Orders without altId gets HTTP 422, as the other reads do."""
     headers = {"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"}
     response = httpx.get(f"{sandbox.base_url}/payments/orders", headers=headers)
     assert response.status_code == 422
@@ -168,7 +168,7 @@ def test_two_orders_of_one_name_rejected(sandbox: Sandbox) -> None:
 
 
 def test_unknown_number_rejected(sandbox: Sandbox) -> None:
-    """A number that names no order says so."""
+    """A number that names no order is reported as not found."""
     assert look_up(sandbox, "9999").problem.startswith('no order named "9999" was found')
 
 
@@ -180,7 +180,7 @@ def test_prefixed_number_tried_without_prefix(sandbox: Sandbox) -> None:
 
 
 def test_prefixed_number_of_two_orders_rejected(sandbox: Sandbox) -> None:
-    """Without its prefix, SO-2000 still names two orders, so the first answer stands."""
+    """Without its prefix, SO-2000 still names two orders, so the first result is kept."""
     assert look_up(sandbox, "SO-2000").problem.startswith('no order named "so-2000"')
 
 
@@ -259,7 +259,7 @@ def test_unknown_number_rejected_in_results(sandbox: Sandbox, tmp_path: Path) ->
 def test_search_with_too_many_near_matches_gives_up(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A number whose search lists more orders than the lookup reads asks for the order ID."""
+    """A search with more near matches than the lookup reads requests the order ID."""
     import importer.resolve
 
     # The crowd of orders with "77" in their names fills more than one page.

@@ -203,7 +203,7 @@ def _read_prefixes(path: Path, order: Mapping[str, object]) -> tuple[str, ...]:
         raise ConfigError(
             f'{path}: key "order.prefixes" must be a list of text in quotes, like ["#", "SO-"]'
         )
-    # Longest first, so that "SO-" is removed before "S" would be.
+    # The longest prefix is tried first, so that "SO-" is removed before "S" would be.
     return tuple(sorted((prefix.strip() for prefix in prefixes), key=len, reverse=True))
 
 
