@@ -7,8 +7,9 @@ is killed with SIGKILL at random moments. It is started again on the same
 ledger until a run finishes. Then the sandbox's log of created fulfillments
 must hold every order once: none lost, none twice.
 
-Each order ships one of two items ordered, so a duplicate fulfillment would
-still fit the order's quantities: only the importer can prevent it.
+The orders come from importer.sandbox.synthetic: each ships one of two items
+ordered, so a duplicate fulfillment would still fit the order's quantities and
+only the importer can prevent it.
 
     uv run python benchmarks/crash.py            # 1,000 orders, 20 kills
     uv run python benchmarks/crash.py --orders 200 --kills 5
@@ -35,14 +36,12 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
-from importer.carriers.formats import mod10  # noqa: E402
-from importer.sandbox import Sandbox, SandboxSeed  # noqa: E402
+from importer.sandbox import Sandbox  # noqa: E402
 from importer.sandbox.faults import FaultPlan, FaultScope  # noqa: E402
+from importer.sandbox.synthetic import synthetic_orders, synthetic_seed, write_export  # noqa: E402
 
 LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
 TOKEN = "crash-benchmark-token-3c7e"
-SKU = "TEE-BLK-M"
-PRICE_ID = "698a19983fcb4b70f79a7ffc"
 # The importer's own pace, five times HighLevel's 100 requests in 10 seconds: a
 # 1,000-order run (about 3,000 requests) then takes about a minute, long enough
 # for most kills to land while orders are being sent. The sandbox has the same limit.
@@ -71,54 +70,6 @@ class Figures:
         print(f"orders never sent:      {self.missing}")
         print(f"faults injected:        {json.dumps(self.faults or {}, sort_keys=True)}")
         print(f"time:                   {self.seconds:.1f} s")
-
-
-def order_id(index: int) -> str:
-    return f"{0x6B1000000000000000000000 + index:024x}"
-
-
-def ups_number(index: int) -> str:
-    serial = f"{index:08X}{7_000_000 + index:07d}"
-    return f"1Z{serial}{mod10(1, 2)(serial)}"
-
-
-def build_seed(count: int) -> SandboxSeed:
-    orders = [
-        {
-            "_id": order_id(index),
-            "altId": LOCATION,
-            "name": f"Order #{10_000 + index}",
-            "status": "completed",
-            "currency": "USD",
-            "amount": 50.0,
-            "createdAt": "2026-12-01T10:00:00.000Z",
-            "items": [
-                {
-                    "_id": f"{0x6B2000000000000000000000 + index:024x}",
-                    "name": "Trail Tee - Black / M",
-                    "qty": 2,
-                    "price": {
-                        "_id": PRICE_ID,
-                        "name": "Black / M",
-                        "sku": SKU,
-                        "amount": 25.0,
-                        "currency": "USD",
-                    },
-                    "product": {"_id": "698a199874406663d3e1ec70", "name": "Trail Tee"},
-                }
-            ],
-        }
-        for index in range(count)
-    ]
-    return SandboxSeed.from_dict(
-        {"locations": [{"id": LOCATION, "name": "Crash Test Outfitters"}], "orders": orders}
-    )
-
-
-def write_export(path: Path, count: int) -> None:
-    lines = ["Order ID,Tracking Number,Carrier,SKU,Qty"]
-    lines += [f"{order_id(index)},{ups_number(index)},UPS,{SKU},1" for index in range(count)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def write_config(path: Path, state: Path) -> None:
@@ -175,10 +126,11 @@ def run(count: int, kills: int, seed: int, kill_window: tuple[float, float]) -> 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ghl-crash-") as name:
         folder = Path(name)
-        write_export(folder / "export.csv", count)
+        orders = synthetic_orders([LOCATION], count)
+        write_export(folder / "export.csv", orders)
         write_config(folder / "ghl-fulfill.toml", folder / "state")
         sandbox = Sandbox(
-            build_seed(count),
+            synthetic_seed(orders),
             tokens={TOKEN: None},
             max_requests=REQUESTS_PER_10_SECONDS,
             faults=faults(seed),
@@ -192,7 +144,7 @@ def run(count: int, kills: int, seed: int, kill_window: tuple[float, float]) -> 
     figures.seconds = time.monotonic() - started
     figures.created = sum(created.values())
     figures.duplicates = sum(1 for times in created.values() if times > 1)
-    figures.missing = sum(1 for index in range(count) if created[order_id(index)] == 0)
+    figures.missing = sum(1 for order in orders if created[order.order_id] == 0)
     return figures
 
 

@@ -1,10 +1,13 @@
 """The HighLevel API client: the only module that speaks HTTP.
 
-Every request waits for a slot in its location's rate limiter. A request
-rejected with 429 waits as long as the server asks and is sent again,
-because HighLevel did not process it. Reads are also retried on server errors and lost connections.
-A create request is not: HighLevel has no idempotency key, so the caller must
-first check whether a lost request was stored (see importer.submit).
+Every request waits for a slot in its location's rate limiter and carries
+that location's token. A request rejected with 429 waits as long as the
+server asks and is sent again, because HighLevel did not process it. Reads
+are also retried on server errors and lost connections. A create request is
+not: HighLevel has no idempotency key, so the caller must first check
+whether a lost request was stored (see importer.submit).
+
+Once `stop` is called no new request starts; those on their way finish.
 """
 
 from __future__ import annotations
@@ -13,13 +16,23 @@ import asyncio
 import logging
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from importer.errors import ApiUnavailableError, AuthenticationError, LocationAccessError
-from importer.ratelimit import SlidingWindowLimiter
+from importer.errors import (
+    ApiUnavailableError,
+    AuthenticationError,
+    DailyLimitError,
+    InterruptedRunError,
+    LocationAccessError,
+    NoTokenError,
+)
+from importer.ratelimit import RateHeaders, SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +89,14 @@ class ApiResponse:
         return str(body.get("traceId") or "")
 
 
+@dataclass(frozen=True)
+class Credential:
+    """A token and where it was set, for messages; the token itself is never shown."""
+
+    token: str = field(repr=False)
+    source: str
+
+
 class TransportFailure(Exception):
     """No response came back (timeout, refused or dropped connection).
 
@@ -84,31 +105,38 @@ class TransportFailure(Exception):
 
 
 class HighLevelClient:
-    """Sends requests for one token, rate limited per location."""
+    """Sends requests with each location's token, rate limited per location.
+
+    `location_tokens` gives the locations that have a token of their own; the
+    others use `token`, when it is set.
+    """
 
     def __init__(
         self,
         *,
         base_url: str,
-        token: str,
-        token_source: str,
+        token: str = "",
+        token_source: str = "",
+        location_tokens: Mapping[str, Credential] | None = None,
         rate_limit: RateLimit = RateLimit(),
         retry: RetryPolicy = RetryPolicy(),
         timeout_seconds: float = 30.0,
+        max_connections: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._token_source = token_source
+        self._default = Credential(token, token_source) if token else None
+        self._location_tokens = dict(location_tokens or {})
         self._rate_limit = rate_limit
         self._retry = retry
         self._limiters: dict[str, SlidingWindowLimiter] = {}
+        self._stopping = False
         self._http = httpx.AsyncClient(
             base_url=base_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Version": API_VERSION,
-                "Accept": "application/json",
-            },
+            headers={"Version": API_VERSION, "Accept": "application/json"},
             timeout=timeout_seconds,
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
             transport=transport,
         )
 
@@ -120,6 +148,21 @@ class HighLevelClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def stop(self) -> None:
+        """Start no new request from now on; the requests on their way finish."""
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def has_token(self, location_id: str) -> bool:
+        return self._default is not None or location_id in self._location_tokens
+
+    def daily_remaining(self, location_id: str) -> int | None:
+        """Requests the location may still make today, or None before its first response."""
+        return self._limiter(location_id).daily_remaining
 
     async def get_order(self, order_id: str, location_id: str) -> ApiResponse:
         path = f"/payments/orders/{order_id}"
@@ -163,12 +206,14 @@ class HighLevelClient:
         json: dict[str, object] | None = None,
         idempotent: bool,
     ) -> ApiResponse:
+        credential = self._credential(location_id)
         limiter = self._limiter(location_id)
         failures = 0
         rate_limit_waits = 0
         while True:
+            self._check_may_send(limiter, location_id)
             try:
-                response = await self._send_once(limiter, method, path, params, json)
+                response = await self._send_once(limiter, credential, method, path, params, json)
             except TransportFailure as error:
                 failures += 1
                 if not idempotent:
@@ -179,11 +224,14 @@ class HighLevelClient:
                 continue
 
             if response.status_code == 403:
-                message = self._authentication_message(response, location_id)
+                message = self._authentication_message(response, location_id, credential)
                 raise LocationAccessError(message, location_id)
             if response.status_code == 401:
-                raise AuthenticationError(self._authentication_message(response, location_id))
+                message = self._authentication_message(response, location_id, credential)
+                raise AuthenticationError(message)
 
+            if response.status_code == 429 and limiter.daily_remaining == 0:
+                raise DailyLimitError(_daily_limit_message(location_id), location_id)
             if response.status_code == 429:
                 rate_limit_waits += 1
                 if rate_limit_waits > self._retry.max_rate_limit_waits:
@@ -198,9 +246,22 @@ class HighLevelClient:
                     continue
             return response
 
+    def _check_may_send(self, limiter: SlidingWindowLimiter, location_id: str) -> None:
+        if self._stopping:
+            raise InterruptedRunError("the import was stopped before this request was sent")
+        if limiter.daily_remaining == 0:
+            raise DailyLimitError(_daily_limit_message(location_id), location_id)
+
+    def _credential(self, location_id: str) -> Credential:
+        credential = self._location_tokens.get(location_id, self._default)
+        if credential is None:
+            raise NoTokenError(_no_token_message(location_id), location_id)
+        return credential
+
     async def _send_once(
         self,
         limiter: SlidingWindowLimiter,
+        credential: Credential,
         method: str,
         path: str,
         params: dict[str, str] | None,
@@ -208,17 +269,19 @@ class HighLevelClient:
     ) -> ApiResponse:
         slot = await limiter.acquire()
         started = time.monotonic()
+        headers = {"Authorization": f"Bearer {credential.token}"}
         try:
-            response = await self._http.request(method, path, params=params, json=json)
+            response = await self._http.request(
+                method, path, params=params, json=json, headers=headers
+            )
         except httpx.TransportError as error:
+            limiter.release(slot)
             logger.debug("%s %s: no response (%s)", method, path, type(error).__name__)
             raise TransportFailure(f"no response from the API ({type(error).__name__})") from error
-        finally:
+        except BaseException:
             limiter.release(slot)
-        limiter.observe(
-            remaining=_header_int(response.headers, "X-RateLimit-Remaining"),
-            server_max=_header_int(response.headers, "X-RateLimit-Max"),
-        )
+            raise
+        limiter.release(slot, _rate_headers(response.headers))
 
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug("%s %s -> %s in %.0f ms", method, path, response.status_code, elapsed_ms)
@@ -236,7 +299,7 @@ class HighLevelClient:
     def _wait_after_rate_limit(
         self, limiter: SlidingWindowLimiter, response: ApiResponse, method: str, path: str
     ) -> None:
-        wait = _retry_after_seconds(response) or self._rate_limit.interval_seconds
+        wait = _retry_after_seconds(response) or limiter.interval_seconds
         logger.warning("%s %s: rate limited (HTTP 429); waiting %.1f s", method, path, wait)
         limiter.pause(wait)
 
@@ -253,15 +316,17 @@ class HighLevelClient:
             "running the file again is safe."
         )
 
-    def _authentication_message(self, response: ApiResponse, location_id: str) -> str:
+    def _authentication_message(
+        self, response: ApiResponse, location_id: str, credential: Credential
+    ) -> str:
         if response.status_code == 403:
             return (
                 f"HighLevel refused access to location {location_id} with the token from "
-                f"{self._token_source} (HTTP 403: {response.message}). Use a token of that "
+                f"{credential.source} (HTTP 403: {response.message}). Use a token of that "
                 "sub-account with the payments/orders.readonly and payments/orders.write scopes."
             )
         return (
-            f"HighLevel rejected the token from {self._token_source} (HTTP 401: "
+            f"HighLevel rejected the token from {credential.source} (HTTP 401: "
             f"{response.message}). Check that the token is complete and has not been revoked."
         )
 
@@ -276,11 +341,40 @@ def _to_api_response(response: httpx.Response) -> ApiResponse:
 
 
 def _retry_after_seconds(response: ApiResponse) -> float:
-    value = response.headers.get("Retry-After", "")
+    """Read Retry-After, given in seconds or as a date; 0 when it is missing or unreadable."""
+    value = response.headers.get("Retry-After", "").strip()
     try:
         return max(float(value), 0.0)
     except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _rate_headers(headers: httpx.Headers) -> RateHeaders:
+    return RateHeaders(
+        server_max=_header_int(headers, "X-RateLimit-Max"),
+        remaining=_header_int(headers, "X-RateLimit-Remaining"),
+        interval_ms=_header_int(headers, "X-RateLimit-Interval-Milliseconds"),
+        daily_remaining=_header_int(headers, "X-RateLimit-Daily-Remaining"),
+    )
+
+
+def _daily_limit_message(location_id: str) -> str:
+    return f"HighLevel's daily limit of API requests for location {location_id} is used up."
+
+
+def _no_token_message(location_id: str) -> str:
+    return (
+        f"no token is set for location {location_id}: add it to the config file as "
+        f'[locations.{location_id}] token = "...", or set the GHL_TOKEN_{location_id} '
+        "environment variable"
+    )
 
 
 def _header_int(headers: httpx.Headers, name: str) -> int | None:

@@ -2,7 +2,9 @@
 
 Precedence, lowest first: `ghl-fulfill.toml` in the working folder (or the
 file named by --config), then GHL_TOKEN, GHL_LOCATION_ID and GHL_BASE_URL in
-the environment, then command-line flags. Each setting remembers where it
+the environment, then command-line flags. An agency gives each location its
+own token in a `[locations.<id>]` table of the file or in a
+GHL_TOKEN_<location id> environment variable. Each setting remembers where it
 came from, so that messages can say where to change it. The token's value
 is never part of a message or of the settings' repr.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from importer.client import DEFAULT_BASE_URL, RateLimit, RetryPolicy
+from importer.client import DEFAULT_BASE_URL, Credential, RateLimit, RetryPolicy
 from importer.errors import ConfigError
 from importer.load import LoadOptions
 
@@ -43,6 +45,8 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "encoding": str,
     "sheet": (str, int),
     "header_row": int,
+    "daily_reserve": int,
+    "locations": dict,
 }
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _TYPE_NAMES = {
@@ -63,7 +67,11 @@ _TYPE_NAMES = {
     "encoding": "an encoding name in quotes",
     "sheet": "a sheet name in quotes or a sheet number",
     "header_row": "a row number",
+    "daily_reserve": "a whole number",
+    "locations": "a table per location, like [locations.3SwdhCu3svxI8AKsPJt6]",
 }
+_LOCATION_KEYS = {"token"}
+_LOCATION_TOKEN_VARIABLE = "GHL_TOKEN_"
 _ENVIRONMENT = {
     "GHL_TOKEN": "token",
     "GHL_LOCATION_ID": "location_id",
@@ -78,6 +86,8 @@ class Settings:
 
     token: str = field(default="", repr=False)
     token_source: str = ""
+    # Locations with a token of their own; the others use `token`.
+    location_tokens: Mapping[str, Credential] = field(default_factory=dict, repr=False)
     location_id: str = ""
     location_source: str = ""
     base_url: str = DEFAULT_BASE_URL
@@ -95,12 +105,19 @@ class Settings:
     # Send orders that the ledger or HighLevel shows fulfilled with the same tracking numbers.
     force: bool = False
     dry_run: bool = False
+    # Orders worked on at once, per location.
     concurrency: int = 8
+    # Requests of each location's daily limit that a run leaves for other tools.
+    daily_reserve: int = 200
     timeout_seconds: float = 30.0
     rate_limit: RateLimit = field(default_factory=RateLimit)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     config_path: Path | None = None
     load_options: LoadOptions = field(default_factory=LoadOptions)
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token or self.location_tokens)
 
     @property
     def api_name(self) -> str:
@@ -146,6 +163,7 @@ def load_settings(
     settings = Settings(
         token=values.get("token", ""),
         token_source=sources.get("token", ""),
+        location_tokens=_location_tokens(values.get("locations", {}), path, environ),
         location_id=values.get("location_id", ""),
         location_source=sources.get("location_id", ""),
         base_url=values.get("base_url", DEFAULT_BASE_URL).rstrip("/"),
@@ -159,6 +177,7 @@ def load_settings(
         force=bool(values.get("force", False)),
         dry_run=bool(values.get("dry_run", False)),
         concurrency=values.get("concurrency", 8),
+        daily_reserve=values.get("daily_reserve", 200),
         timeout_seconds=float(values.get("timeout_seconds", 30.0)),
         rate_limit=RateLimit(
             max_requests=values.get("rate_limit_requests", RateLimit.max_requests),
@@ -174,17 +193,71 @@ def load_settings(
 
 
 def require_credentials(settings: Settings) -> None:
-    """Stop with a one-line message when the token or location is missing."""
-    if not settings.token:
+    """Stop with a one-line message when no token is set.
+
+    The location can come from a column of the file, so it is checked once
+    the file's columns are known (see `require_location`).
+    """
+    if not settings.has_token:
         raise ConfigError(
             'No HighLevel token is set: set the GHL_TOKEN environment variable or token = "..." '
             f"in {CONFIG_FILE_NAME} (or use --dry-run to check a file without sending)."
         )
+
+
+def require_location(settings: Settings, path: Path) -> None:
+    """Stop when neither the settings nor a column of the file give the location."""
     if not settings.location_id:
         raise ConfigError(
-            "No location (sub-account) ID is set: use --location-id, the GHL_LOCATION_ID "
-            f'environment variable or location_id = "..." in {CONFIG_FILE_NAME}.'
+            f"{path}: no location (sub-account) ID is set and the file has no location ID "
+            "column: use --location-id, the GHL_LOCATION_ID environment variable or "
+            f'location_id = "..." in {CONFIG_FILE_NAME}.'
         )
+
+
+def _location_tokens(
+    table: Mapping[str, Any], path: Path, environ: Mapping[str, str]
+) -> dict[str, Credential]:
+    """Read each location's own token: the config file's tables, then the environment."""
+    tokens: dict[str, Credential] = {}
+    for location_id, entry in table.items():
+        _check_location_entry(location_id, entry, path)
+        if entry.get("token"):
+            source = f"[locations.{location_id}] in {path}"
+            tokens[location_id] = Credential(entry["token"].strip(), source)
+
+    for variable, value in environ.items():
+        if not variable.startswith(_LOCATION_TOKEN_VARIABLE) or not value.strip():
+            continue
+        location_id = variable.removeprefix(_LOCATION_TOKEN_VARIABLE)
+        if not _LOCATION_ID.fullmatch(location_id):
+            raise ConfigError(
+                f"The environment variable {variable} does not end in a location ID: name it "
+                f"{_LOCATION_TOKEN_VARIABLE} followed by the location ID, letters and digits only."
+            )
+        tokens[location_id] = Credential(value.strip(), f"the {variable} environment variable")
+    return tokens
+
+
+def _check_location_entry(location_id: str, entry: object, path: Path) -> None:
+    if not _LOCATION_ID.fullmatch(location_id):
+        raise ConfigError(
+            f"{path}: [locations.{location_id}] does not name a location ID; a HighLevel "
+            "location ID has only letters and digits, like 3SwdhCu3svxI8AKsPJt6."
+        )
+    if not isinstance(entry, dict):
+        raise ConfigError(
+            f"{path}: locations.{location_id} must be a table with a token, like "
+            f'[locations.{location_id}] followed by token = "...".'
+        )
+    unknown = sorted(set(entry) - _LOCATION_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: [locations.{location_id}] has the unknown setting {unknown[0]!r}; "
+            "a location's table takes only token."
+        )
+    if not isinstance(entry.get("token", ""), str):
+        raise ConfigError(f"{path}: the token of [locations.{location_id}] must be text in quotes.")
 
 
 def check_base_url(url: str, source: str) -> None:
@@ -281,6 +354,10 @@ def _check_limits(settings: Settings, sources: dict[str, str]) -> None:
         raise ConfigError(
             "rate_limit_requests must be from 1 to 100000 and rate_limit_seconds more than 0 "
             "and at most 3600 (HighLevel allows 100 requests in 10 seconds)."
+        )
+    if not 0 <= settings.daily_reserve <= 1_000_000:
+        raise ConfigError(
+            f"daily_reserve (from {sources['daily_reserve']}) must be from 0 to 1000000."
         )
     if not 1 <= settings.concurrency <= 100:
         raise ConfigError(f"concurrency (from {sources['concurrency']}) must be between 1 and 100.")

@@ -13,7 +13,9 @@ status and a message. Exceptions are kept for what stops a whole file or run.
     └── RunAbortedError         the run stopped, state is kept        exit 3
         ├── AuthenticationError token rejected (401/403)
         │   └── LocationAccessError no access to one location (403)
+        │       └── NoTokenError no token given for one location
         ├── ApiUnavailableError the API kept failing after retries
+        ├── DailyLimitError     a location's daily request limit is used up
         ├── LedgerError         the ledger file failed (importer.ledger)
         └── InterruptedRunError Ctrl-C or SIGTERM
 
@@ -83,9 +85,21 @@ class LocationAccessError(AuthenticationError):
         self.location_id = location_id
 
 
+class NoTokenError(LocationAccessError):
+    """No token is set for a location that the file names, and there is no default token."""
+
+
 class ApiUnavailableError(RunAbortedError):
     """HighLevel could not be reached or kept failing after the allowed retries."""
 
 
 class InterruptedRunError(RunAbortedError):
     """The run was interrupted by Ctrl-C or SIGTERM."""
+
+
+class DailyLimitError(RunAbortedError):
+    """A location has too few of its daily API requests left to go on today."""
+
+    def __init__(self, message: str, location_id: str) -> None:
+        super().__init__(message)
+        self.location_id = location_id

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from importer.errors import ConfigError, RunAbortedError
 from importer.records import Item, Tracking
@@ -39,7 +40,7 @@ HEARTBEAT_SECONDS = 5.0
 # Another process may hold the write lock while it claims or records an order;
 # those transactions take milliseconds, so a long wait means something is stuck.
 _BUSY_TIMEOUT_MS = 30_000
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -95,6 +96,13 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_order ON events(order_id);
+CREATE TABLE IF NOT EXISTS orders (
+    location_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    items TEXT NOT NULL,
+    read_at TEXT NOT NULL,
+    PRIMARY KEY (location_id, order_id)
+);
 CREATE INDEX IF NOT EXISTS events_by_number ON events(order_number);
 """
 
@@ -108,6 +116,17 @@ class FulfillmentState(StrEnum):
     CREATED = "created"
     REJECTED = "rejected"
     FAILED = "failed"
+    # Claimed, but the run stopped before the request was sent: nothing went out.
+    DEFERRED = "deferred"
+
+
+class OrderLine(NamedTuple):
+    """An item of an order as HighLevel lists it: which price, and how many were ordered."""
+
+    price_id: str
+    sku: str
+    name: str
+    ordered: int
 
 
 @dataclass(frozen=True)
@@ -335,13 +354,25 @@ class Ledger:
             ).fetchone()
         return None if row is None else _entry(row)
 
-    def claim(self, package: Package, *, run_id: int, file_id: int | None, force: bool) -> Claim:
+    def claim(
+        self,
+        package: Package,
+        *,
+        run_id: int,
+        file_id: int | None,
+        force: bool,
+        order_items: Sequence[OrderLine] = (),
+    ) -> Claim:
         """Mark a package "sending" for this run, unless it is created or another run sends it.
 
-        With `force`, a package created earlier is claimed again.
+        With `force`, a package created earlier is claimed again. `order_items`
+        are the order's items as HighLevel listed them, kept so that a later
+        run need not read the order again (see `known_order`).
         """
         key = package.tracking_key
         with self._write() as db:
+            if order_items:
+                _remember_order(db, package.location_id, package.order_id, order_items)
             entry = self.find(package.location_id, package.order_id, key)
             if entry is not None and entry.state is FulfillmentState.CREATED and not force:
                 return Claim(ClaimResult.CREATED, entry)
@@ -383,6 +414,17 @@ class Ledger:
                 http_status=http_status,
                 message=message,
             )
+
+    def known_order(self, location_id: str, order_id: str) -> list[OrderLine] | None:
+        """Return the order's items as an earlier run read them from HighLevel, or None."""
+        with self._failures():
+            row = self._db.execute(
+                "SELECT items FROM orders WHERE location_id = ? AND order_id = ?",
+                (location_id, order_id),
+            ).fetchone()
+        if row is None:
+            return None
+        return [OrderLine(*line) for line in json.loads(row[0])]
 
     def record_events(self, events: Sequence[Event]) -> None:
         """Add the outcomes of a file's orders to the history, in one transaction."""
@@ -450,6 +492,17 @@ class Ledger:
                 (*values, limit),
             ).fetchall()
         return [HistoryLine(*row) for row in reversed(rows)]
+
+
+def _remember_order(
+    db: sqlite3.Connection, location_id: str, order_id: str, items: Sequence[OrderLine]
+) -> None:
+    db.execute(
+        "INSERT INTO orders (location_id, order_id, items, read_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (location_id, order_id) DO UPDATE SET items = excluded.items, "
+        "read_at = excluded.read_at",
+        (location_id, order_id, json.dumps([list(item) for item in items]), _now()),
+    )
 
 
 def _upsert(

@@ -9,13 +9,11 @@ token, Ctrl-C), and every order not sent by then is listed as such.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,10 +22,25 @@ import numpy as np
 from tqdm import tqdm
 
 from importer.client import ApiResponse, HighLevelClient
-from importer.config import DEFAULT_SOURCE, Settings
-from importer.errors import LocationAccessError, RunAbortedError, UncertainMappingError
+from importer.config import DEFAULT_SOURCE, Settings, require_location
+from importer.errors import (
+    DailyLimitError,
+    InterruptedRunError,
+    LocationAccessError,
+    NoTokenError,
+    RunAbortedError,
+    UncertainMappingError,
+)
 from importer.group import Grouping, OrderGroup, group_shipments, group_unique_rows
-from importer.ledger import Entry, Event, FulfillmentState, Package, file_hash, tracking_key
+from importer.ledger import (
+    Entry,
+    Event,
+    FulfillmentState,
+    OrderLine,
+    Package,
+    file_hash,
+    tracking_key,
+)
 from importer.load import IgnoredRow, SourceRow, Table, load_table
 from importer.mapping import (
     ColumnMapping,
@@ -49,7 +62,8 @@ from importer.records import (
 )
 from importer.report import check_writable, default_results_path, write_results
 from importer.resolve import Resolution, find_order_by_number, resolve_order
-from importer.submit import LedgerRun, send_once, submit_order
+from importer.stopping import StopRequest
+from importer.submit import LedgerRun, deferred_message, send_once, submit_order
 from importer.validate import build_request, check_orders
 
 logger = logging.getLogger(__name__)
@@ -60,6 +74,10 @@ Notice = Callable[[str], None]
 # a column at a time pays off only for larger files, and its first use costs
 # about a second (pyarrow then loads pandas).
 COLUMNAR_MIN_ROWS = 1000
+
+# The most requests one order takes when nothing goes wrong: an order-number
+# lookup, its fulfillments, the order, and the create request.
+REQUESTS_PER_ORDER = 4
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,11 +97,13 @@ async def import_file(
     notice: Notice,
     show_progress: bool,
     ledger: LedgerRun | None = None,
+    stop: StopRequest | None = None,
 ) -> FileResult:
     """Import one file and write its results workbook.
 
     With a ledger, each order is claimed in it before it is sent and its
-    outcome is recorded, and orders it shows created are skipped.
+    outcome is recorded, and orders it shows created are skipped. Once `stop`
+    is requested, no new order starts; the orders left are deferred.
 
     A file that cannot be read raises InputFileError before anything is sent.
     A run that stops part way returns its result with `stopped_reason` set.
@@ -99,13 +119,15 @@ async def import_file(
     )
     _describe_input(result, table, mapping, settings)
     _check_confidence(result, mapping, table, settings, notice)
+    if not settings.dry_run and mapping.header_of("location_id") is None:
+        require_location(settings, job.path)
 
-    require_location = not (settings.dry_run and not settings.location_id)
+    location_required = not (settings.dry_run and not settings.location_id)
     shipments, grouping = plan_orders(
         table,
         mapping,
         default_location=settings.location_id,
-        require_location=require_location,
+        require_location=location_required,
         strict_tracking=settings.strict_tracking,
     )
     result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
@@ -120,13 +142,16 @@ async def import_file(
         _file_ledger(ledger, job.path, settings),
         claimed={},
         rows_of=_row_finder(shipments),
+        stop=stop or StopRequest(),
     )
     try:
         await _process_orders(grouping.orders, outcomes, run, show_progress)
+        if run.stop.requested:
+            result.stopped_reason = "the import was stopped (Ctrl-C or SIGTERM)"
     except RunAbortedError as error:
         result.stopped_reason = str(error)
     except asyncio.CancelledError:
-        # Ctrl-C cancels the run; the results so far are still written below.
+        # The task was cancelled; the results so far are still written below.
         result.stopped_reason = "the import was interrupted"
     finally:
         _finish(
@@ -138,27 +163,10 @@ async def import_file(
             outcomes,
             in_flight=run.in_flight,
         )
-        with _uninterrupted():
-            result.results_path = write_results(result, results_path)
+        result.results_path = write_results(result, results_path)
     # After the workbook, so that a ledger failing here cannot cost the user the workbook.
     _record_history(result, grouping.orders, run)
     return result
-
-
-@contextlib.contextmanager
-def _uninterrupted() -> Iterator[None]:
-    """Let a second Ctrl-C wait until the results workbook is written, so that it is complete."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        # None means a handler not set from Python, so Python's default handler replaces it.
-        signal.signal(
-            signal.SIGINT, previous if previous is not None else signal.default_int_handler
-        )
 
 
 def _row_finder(shipments: Shipments) -> Callable[[Sequence[int]], list[ShipmentRow]]:
@@ -334,6 +342,9 @@ class _Run:
     history: list[Event] = dataclasses.field(default_factory=list)
     noted: set[str] = dataclasses.field(default_factory=set)
     history_written: float = dataclasses.field(default_factory=time.monotonic)
+    stop: StopRequest = dataclasses.field(default_factory=StopRequest)
+    # Locations whose orders are no longer started today, with the reason.
+    deferred: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 async def _process_orders(
@@ -342,31 +353,101 @@ async def _process_orders(
     run: _Run,
     show_progress: bool,
 ) -> None:
-    slots = asyncio.Semaphore(run.settings.concurrency)
+    """Work through the orders, each location's at once and at its own pace.
+
+    Every location has its own queue and `concurrency` workers, so that a
+    location waiting for its rate limit never holds up the others.
+    """
     run.claimed.update(
         (order.order_id, order.order_id) for order in orders if is_order_id(order.order_id)
     )
+    queues = _queues_by_location(orders)
     with tqdm(total=len(orders), unit="order", disable=not show_progress, leave=False) as bar:
 
-        async def process(order: OrderGroup) -> None:
-            async with slots:
-                try:
-                    outcome = await _process_order(order, run)
-                except LocationAccessError as error:
-                    if error.location_id == run.settings.location_id:
-                        raise  # the run's own location: nothing can be sent
-                    outcome = _no_access(order, error, run)
-                outcomes[order.order_id] = outcome
-                _note_history(run, order.order_id, outcome)
-            bar.update()
+        async def work(
+            location_id: str, queue: deque[OrderGroup], first_answer: asyncio.Event, lead: bool
+        ) -> None:
+            # One order of the location goes first, so that its answer tells how much
+            # of the day is left before the other workers start theirs.
+            if not lead:
+                await first_answer.wait()
+            try:
+                while queue and not run.stop.requested:
+                    order = queue.popleft()
+                    outcome = await _order_outcome(order, location_id, run)
+                    first_answer.set()
+                    if outcome is None:
+                        return  # stopped while sending: the order stays listed as in flight
+                    outcomes[order.order_id] = outcome
+                    _note_history(run, order.order_id, outcome)
+                    bar.update()
+            finally:
+                first_answer.set()
 
-        tasks = [asyncio.create_task(process(order)) for order in orders]
+        workers = []
+        for location_id, queue in queues.items():
+            first_answer = asyncio.Event()
+            for number in range(min(run.settings.concurrency, len(queue))):
+                job = work(location_id, queue, first_answer, lead=number == 0)
+                workers.append(asyncio.create_task(job))
         try:
-            await asyncio.gather(*tasks)
+            await asyncio.gather(*workers)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+
+def _queues_by_location(orders: Sequence[OrderGroup]) -> dict[str, deque[OrderGroup]]:
+    """Split the orders by location, keeping the file's order within each."""
+    queues: dict[str, deque[OrderGroup]] = {}
+    for order in orders:
+        queues.setdefault(order.location_id, deque()).append(order)
+    return queues
+
+
+async def _order_outcome(order: OrderGroup, location_id: str, run: _Run) -> OrderResult | None:
+    """Process one order; None when the run was stopped while its request was on its way."""
+    if not order.has_errors and run.client is not None and location_id:
+        reason = run.deferred.get(location_id) or _daily_limit_near(location_id, run)
+        if reason:
+            run.deferred[location_id] = reason
+            return _deferred(order, reason)
+    try:
+        return await _process_order(order, run)
+    except LocationAccessError as error:
+        if error.location_id == run.settings.location_id and not isinstance(error, NoTokenError):
+            raise  # the run's own location: nothing can be sent
+        return _no_access(order, error, run)
+    except (InterruptedRunError, DailyLimitError) as error:
+        if isinstance(error, DailyLimitError):
+            run.deferred.setdefault(location_id, deferred_message(error))
+        if order.order_id in run.in_flight:
+            return None
+        return _deferred(order, deferred_message(error))
+
+
+def _daily_limit_near(location_id: str, run: _Run) -> str:
+    """Say why the location's orders must wait for tomorrow; "" while its day has room.
+
+    An order is started only when the day's remaining requests cover it and
+    the reserve kept for other tools, so that the limit is never run into.
+    """
+    assert run.client is not None
+    remaining = run.client.daily_remaining(location_id)
+    reserve = run.settings.daily_reserve
+    if remaining is None or remaining >= reserve + REQUESTS_PER_ORDER:
+        return ""
+    return (
+        f"not sent today: HighLevel's daily limit of API requests for location {location_id} "
+        f"is nearly used up ({remaining} left, {reserve} kept for other tools by daily_reserve). "
+        "Run the file again after midnight UTC; it sends only what is still missing"
+    )
+
+
+def _deferred(order: OrderGroup, message: str) -> OrderResult:
+    outcome = _result_for(order, OrderStatus.DEFERRED)
+    return _finished(outcome, OrderStatus.DEFERRED, message=message)
 
 
 async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
@@ -376,7 +457,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
     outcome.notify_customer = _notify(order, settings)
     if order.has_errors:
         return _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
-    if client is None:
+    if client is None or not order.location_id:
         return _finished(outcome, OrderStatus.READY, message=_unchecked_message(order))
 
     if not is_order_id(order.order_id):
@@ -394,7 +475,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
         )
         return _finished(outcome, OrderStatus.SKIPPED, message=message)
 
-    resolution = await resolve_order(client, order, run.mapping)
+    resolution = await resolve_order(client, order, run.mapping, _known_order(order, run))
     sent_before = ""
     new_package = _new_package(order, resolution, run)
     if new_package is not None:
@@ -434,6 +515,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
             existing=resolution.existing,
             retry=settings.retry,
             force=settings.force,
+            order_lines=resolution.order_lines,
         )
     run.in_flight.discard(reference)
     outcome.fulfillment_id = submission.fulfillment_id
@@ -473,15 +555,18 @@ def _new_package(order: OrderGroup, resolution: Resolution, run: _Run) -> OrderG
 
 def _no_access(order: OrderGroup, error: LocationAccessError, run: _Run) -> OrderResult:
     """Reject an order whose own location the token may not use; the others go on."""
-    problem = Problem(
-        f"the token may not use location {error.location_id}, which these rows name; "
-        "check the location ID, or import this location's orders with its own token",
-        tuple(order.rows),
-        run.mapping.header_of("location_id"),
-    )
+    if isinstance(error, NoTokenError):
+        message = str(error)
+    else:
+        message = (
+            f"the token may not use location {error.location_id}, which these rows name; "
+            "check the location ID, or import this location's orders with its own token"
+        )
+    problem = Problem(message, tuple(order.rows), run.mapping.header_of("location_id"))
     order.problems.append(problem)
     outcome = _result_for(order, OrderStatus.REJECTED)
-    outcome.http_status = 403
+    if not isinstance(error, NoTokenError):
+        outcome.http_status = 403
     return _finished(outcome, OrderStatus.REJECTED, message=_problem_text([problem]))
 
 
@@ -503,6 +588,13 @@ def _created_earlier(order: OrderGroup, run: _Run) -> Entry | None:
     if entry is None or entry.state is not FulfillmentState.CREATED:
         return None
     return entry
+
+
+def _known_order(order: OrderGroup, run: _Run) -> list[OrderLine] | None:
+    """The order's items as an earlier run read them, when the rows name items by price ID."""
+    if run.ledger is None or not order.items or not all(item.price_id for item in order.items):
+        return None
+    return run.ledger.ledger.known_order(order.location_id, order.order_id)
 
 
 def _remember_found(order: OrderGroup, fulfillment_id: str, message: str, run: _Run) -> None:
@@ -705,4 +797,5 @@ def _not_sent(order: OrderGroup, *, dry_run: bool, in_flight: bool = False) -> O
         )
     else:
         message = "not sent: the run stopped before this order; run the file again to send it"
+        return _deferred(order, message)
     return _finished(_result_for(order, OrderStatus.FAILED), OrderStatus.FAILED, message=message)

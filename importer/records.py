@@ -22,6 +22,9 @@ class OrderStatus(StrEnum):
     SKIPPED = "skipped"
     REJECTED = "rejected"
     FAILED = "failed"
+    # Not sent in this run, and safe to send in the next: the daily request limit
+    # was nearly used up, or the run was stopped before the order's turn.
+    DEFERRED = "deferred"
     READY = "ready"  # dry run only: valid and would be sent
 
 

@@ -62,6 +62,7 @@ STATUS_COLORS = {
     OrderStatus.SKIPPED.value: "D9D9D9",
     OrderStatus.REJECTED.value: "F8CBAD",
     OrderStatus.FAILED.value: "FF9B9B",
+    OrderStatus.DEFERRED.value: "FFE699",
     OrderStatus.READY.value: "BDD7EE",
     IGNORED_STATUS: "F2F2F2",
 }
@@ -199,6 +200,8 @@ def _counted_statuses(result: FileResult) -> list[OrderStatus]:
         OrderStatus.REJECTED,
         OrderStatus.FAILED,
     ]
+    if result.count(OrderStatus.DEFERRED):
+        statuses.append(OrderStatus.DEFERRED)
     if result.dry_run:
         statuses.append(OrderStatus.READY)
     return statuses
@@ -252,6 +255,11 @@ def _next_steps(result: FileResult) -> str:
         steps.append(
             "Read the message of each failed order in the Orders sheet, "
             "then import the file again to retry them."
+        )
+    if result.count(OrderStatus.DEFERRED):
+        steps.append(
+            "The deferred orders were not sent in this run (the reason is in the Orders "
+            "sheet). Import the file again to send them; nothing already created is sent twice."
         )
     if result.dry_run and result.count(OrderStatus.READY):
         steps.append(

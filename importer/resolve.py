@@ -10,12 +10,13 @@ earlier run, so that running a file twice sends nothing twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from importer.client import ApiResponse, HighLevelClient
 from importer.group import OrderGroup
+from importer.ledger import OrderLine
 from importer.mapping import ColumnMapping
 from importer.records import Item, OrderStatus, Problem
 
@@ -63,6 +64,8 @@ class Resolution:
     # When some of the order's tracking numbers were sent before: the new ones.
     new_trackings: frozenset[str] = frozenset()
     earlier: str = ""  # the earlier fulfillments, as "ID of DATE, ..."
+    # The order's items as HighLevel listed them, for the ledger to keep.
+    order_lines: list[OrderLine] = field(default_factory=list)
 
 
 class UnreadableResponse(Exception):
@@ -70,9 +73,18 @@ class UnreadableResponse(Exception):
 
 
 async def resolve_order(
-    client: HighLevelClient, order: OrderGroup, mapping: ColumnMapping
+    client: HighLevelClient,
+    order: OrderGroup,
+    mapping: ColumnMapping,
+    known: Sequence[OrderLine] | None = None,
 ) -> Resolution:
-    """Read the order and its fulfillments, and decide what to send."""
+    """Read the order and its fulfillments, and decide what to send.
+
+    `known` are the order's items as an earlier run read them. When every
+    row names its item by price ID, they stand in for reading the order
+    again: an order's items do not change once it is placed, and the
+    fulfillments, which do, are always read.
+    """
     listing = await client.list_fulfillments(order.order_id, order.location_id)
     if not listing.ok:
         return _read_failure(listing, order, mapping)
@@ -86,17 +98,42 @@ async def resolve_order(
         already.existing = existing
         return already
 
-    answer = await client.get_order(order.order_id, order.location_id)
-    if not answer.ok:
-        return _read_failure(answer, order, mapping)
-    try:
-        order_items = parse_order_items(answer.body, existing)
-    except UnreadableResponse as error:
-        return Resolution(OrderStatus.FAILED, message=str(error), response=answer)
+    names_prices = bool(order.items) and all(item.price_id for item in order.items)
+    if known is not None and names_prices:
+        order_items = _with_fulfilled(known, existing)
+    else:
+        answer = await client.get_order(order.order_id, order.location_id)
+        if not answer.ok:
+            return _read_failure(answer, order, mapping)
+        try:
+            order_items = parse_order_items(answer.body, existing)
+        except UnreadableResponse as error:
+            return Resolution(OrderStatus.FAILED, message=str(error), response=answer)
 
     resolution = _match_items(order, order_items, existing, mapping)
     resolution.existing = existing
+    resolution.order_lines = [
+        OrderLine(item.price_id, item.sku, item.name, item.ordered) for item in order_items
+    ]
     return resolution
+
+
+def _with_fulfilled(
+    lines: Sequence[OrderLine], existing: list[ExistingFulfillment]
+) -> list[OrderItem]:
+    fulfilled = _fulfilled_quantities(existing)
+    return [
+        OrderItem(line.price_id, line.sku, line.name, line.ordered, fulfilled.get(line.price_id, 0))
+        for line in lines
+    ]
+
+
+def _fulfilled_quantities(existing: list[ExistingFulfillment]) -> dict[str, int]:
+    fulfilled: dict[str, int] = {}
+    for fulfillment in existing:
+        for price_id, qty in fulfillment.quantities.items():
+            fulfilled[price_id] = fulfilled.get(price_id, 0) + qty
+    return fulfilled
 
 
 def parse_fulfillments(body: Any) -> list[ExistingFulfillment]:
@@ -135,11 +172,7 @@ def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[Or
     if not isinstance(items, list):
         raise UnreadableResponse("HighLevel's response for the order has no list of items")
 
-    fulfilled: dict[str, int] = {}
-    for fulfillment in existing:
-        for price_id, qty in fulfillment.quantities.items():
-            fulfilled[price_id] = fulfilled.get(price_id, 0) + qty
-
+    fulfilled = _fulfilled_quantities(existing)
     order_items = []
     for entry in items:
         price = entry.get("price") if isinstance(entry, dict) else None

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from importer.client import ApiResponse, HighLevelClient, RetryPolicy, TransportFailure
-from importer.errors import ApiUnavailableError
-from importer.ledger import Claim, ClaimResult, FulfillmentState, Ledger, Package
+from importer.errors import ApiUnavailableError, DailyLimitError, InterruptedRunError
+from importer.ledger import Claim, ClaimResult, FulfillmentState, Ledger, OrderLine, Package
 from importer.records import OrderStatus
 from importer.resolve import ExistingFulfillment, UnreadableResponse, parse_fulfillments
 from importer.validate import CreateFulfillment
@@ -59,13 +60,14 @@ async def send_once(
     existing: list[ExistingFulfillment],
     retry: RetryPolicy,
     force: bool,
+    order_lines: Sequence[OrderLine] = (),
 ) -> Submission:
     """Claim the package in the ledger, send it, and record HighLevel's response.
 
     A package that the ledger shows created is not sent (unless `force`), and
     one that another import is sending is waited for, then left to it.
     """
-    claim = await _claim(ledger_run, package, force=force)
+    claim = await _claim(ledger_run, package, force=force, order_lines=order_lines)
     if claim.result is ClaimResult.CREATED and claim.entry is not None:
         return Submission(
             OrderStatus.SKIPPED,
@@ -83,11 +85,10 @@ async def send_once(
     submission = await submit_order(
         client, package.order_id, request, existing=existing, retry=retry
     )
-    state = (
-        FulfillmentState.CREATED
-        if submission.status is OrderStatus.CREATED
-        else FulfillmentState.FAILED
-    )
+    state = {
+        OrderStatus.CREATED: FulfillmentState.CREATED,
+        OrderStatus.DEFERRED: FulfillmentState.DEFERRED,
+    }.get(submission.status, FulfillmentState.FAILED)
     if force and submission.status is OrderStatus.CREATED:
         submission.message = "created again on purpose (--force)"
     ledger_run.ledger.record_outcome(
@@ -102,11 +103,17 @@ async def send_once(
     return submission
 
 
-async def _claim(ledger_run: LedgerRun, package: Package, *, force: bool) -> Claim:
+async def _claim(
+    ledger_run: LedgerRun, package: Package, *, force: bool, order_lines: Sequence[OrderLine]
+) -> Claim:
     started = time.monotonic()
     while True:
         claim = ledger_run.ledger.claim(
-            package, run_id=ledger_run.run_id, file_id=ledger_run.file_id, force=force
+            package,
+            run_id=ledger_run.run_id,
+            file_id=ledger_run.file_id,
+            force=force,
+            order_items=order_lines,
         )
         waited = time.monotonic() - started
         if claim.result is not ClaimResult.BUSY or waited > BUSY_WAIT_SECONDS:
@@ -144,6 +151,10 @@ async def submit_order(
 
         try:
             response = await client.create_fulfillment(order_id, request.altId, body)
+        except (InterruptedRunError, DailyLimitError) as error:
+            if attempt > 1:
+                raise  # an earlier attempt may have been stored: the ledger keeps it "sending"
+            return Submission(OrderStatus.DEFERRED, message=deferred_message(error))
         except TransportFailure as error:
             last_problem = str(error)
             logger.warning("order %s: %s (attempt %d)", order_id, error, attempt)
@@ -159,6 +170,16 @@ async def submit_order(
         OrderStatus.FAILED,
         message=f"not created after {retry.max_attempts} attempts; last problem: {last_problem}",
     )
+
+
+def deferred_message(error: InterruptedRunError | DailyLimitError) -> str:
+    """Say why an order was not sent in this run, and that the next run sends it."""
+    if isinstance(error, DailyLimitError):
+        return (
+            f"not sent today: {error} Run the file again after midnight UTC; it sends only "
+            "what is still missing"
+        )
+    return "not sent: the import was stopped before this order; run the file again to send it"
 
 
 def _outcome(response: ApiResponse) -> Submission:

@@ -26,15 +26,34 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 RANDOM_SEED = 20261201
+# The agency sheet draws from a generator of its own, so that its orders and rows leave the bytes
+# of the other files, and of the seed orders those files name, as they were.
+AGENCY_RANDOM_SEED = 20261202
 OUTPUT_DIR = Path(__file__).resolve().parent
 
-LOCATION_ID = "Xk7pQ2mLw9RtY4vB8nZc"
-LOCATION_NAME = "Northwind Outfitters"
 CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A HighLevel location (sub-account): one shop of the agency."""
+
+    id: str
+    name: str
+
+
+NORTHWIND = Location("Xk7pQ2mLw9RtY4vB8nZc", "Northwind Outfitters")
+SALTMARSH = Location("Rb3Tn8QeV5yHs2KdW7mJ", "Saltmarsh Coffee Roasters")
+FERNHILL = Location("Lp6Wc9ZsA4mGx1NhF8dQ", "Fernhill Paper Co.")
+# The built-in sandbox uses the first location when the run sets none, so Northwind stays first.
+LOCATIONS = (NORTHWIND, SALTMARSH, FERNHILL)
+# Fernhill's ID with its last character mistyped: valid in form, but no location of the seed.
+MISTYPED_LOCATION_ID = "Lp6Wc9ZsA4mGx1NhF8dO"
 
 SHIPSTATION_FILE = "shipstation_shipments_2026-12-01.csv"
 WORLDSHIP_FILE = "ups_worldship_2026-12-01.xlsx"
 MANUAL_FILE = "manual_fulfillments.csv"
+AGENCY_FILE = "agency_locations_2026-12-01.csv"
 SEED_FILE = "sandbox_seed.json"
 README_FILE = "README.md"
 
@@ -71,6 +90,7 @@ MANUAL_HEADER = (
     "Qty",
     "Notify Customer",
 )
+AGENCY_HEADER = ("Location ID", "Order ID", "Tracking Number", "Carrier", "SKU", "Qty")
 
 # Orders each file carries, planted unknown orders included. The seed contains every order
 # except the unknown ones, numbered without gaps.
@@ -79,8 +99,12 @@ WORLDSHIP_ORDERS = 34
 MANUAL_ORDERS = 11
 UNKNOWN_ORDERS = 2
 FIRST_ORDER_NUMBER = 1001
+# Orders of each location that only the agency sheet names, so that no order appears in two
+# files. Northwind's are numbered after its orders in the other files.
+AGENCY_ORDERS_PER_LOCATION = 10
 
 ORDERS_START = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)
+ORDER_INTERVAL = timedelta(hours=4)
 CATALOGUE_CREATED = datetime(2026, 2, 9, 17, 30, tzinfo=UTC)
 
 # openpyxl stamps the save time into the workbook, so the XLSX gets this fixed time instead.
@@ -104,6 +128,28 @@ CATALOGUE = (
     ("BOTTLE-750", "Insulated Bottle", "750 ml", 3200),
     ("PACK-DAY-22", "Daypack", "22 L", 7900),
     ("GAITER-BLK", "Neck Gaiter", "Black", 1800),
+)
+# The other shops sell other goods. HighLevel keeps products per location, so each shop has its
+# own product and price IDs.
+SALTMARSH_CATALOGUE = (
+    ("COF-ESP-340", "Harbor Espresso Beans", "340 g", 1800),
+    ("COF-ESP-1KG", "Harbor Espresso Beans", "1 kg", 4600),
+    ("COF-DEC-340", "Low Tide Decaf Beans", "340 g", 1900),
+    ("MUG-ENM-WHT", "Enamel Camp Mug", "White", 1600),
+    ("MUG-ENM-BLU", "Enamel Camp Mug", "Blue", 1600),
+    ("GRINDER-HND", "Hand Grinder", "Steel", 5900),
+    ("FILTER-02-100", "Paper Filters", "Size 02, 100-Pack", 700),
+    ("KETTLE-GOOSE", "Gooseneck Kettle", "1 L", 4800),
+)
+FERNHILL_CATALOGUE = (
+    ("NB-A5-DOT", "Field Notebook", "A5 / Dot Grid", 1400),
+    ("NB-A5-LINE", "Field Notebook", "A5 / Lined", 1400),
+    ("NB-A6-DOT", "Field Notebook", "A6 / Dot Grid", 1100),
+    ("PEN-BRASS", "Brass Pen", "Raw", 3800),
+    ("INK-BLU-50", "Fountain Pen Ink", "Blue, 50 ml", 1200),
+    ("INK-BLK-50", "Fountain Pen Ink", "Black, 50 ml", 1200),
+    ("CARD-SET-12", "Letterpress Cards", "Set of 12", 2200),
+    ("WASHI-3PK", "Washi Tape", "3-Pack", 900),
 )
 
 FIRST_NAMES = (
@@ -208,6 +254,12 @@ class TrackingNumbers:
         self._rng = rng
         self._issued: set[str] = set()
 
+    def drawing_from(self, rng: random.Random) -> TrackingNumbers:
+        """Return tracking numbers drawn from rng that repeat none issued here, before or after."""
+        numbers = TrackingNumbers(rng)
+        numbers._issued = self._issued
+        return numbers
+
     def ups(self, service: str) -> str:
         code = UPS_SERVICE_CODES[service]
         return self._unique(lambda: self._ups_number(code))
@@ -266,6 +318,12 @@ class IdFactory:
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
         self._issued: set[str] = set()
+
+    def drawing_from(self, rng: random.Random) -> IdFactory:
+        """Return ids drawn from rng that repeat none issued here, before or after."""
+        ids = IdFactory(rng)
+        ids._issued = self._issued
+        return ids
 
     def new(self, created_at: datetime) -> str:
         while True:
@@ -337,6 +395,7 @@ class Order:
     contact_email: str
     address: Address
     lines: list[Line]
+    location: Location
     status: str = "completed"
     fulfillments: list[SeededFulfillment] = field(default_factory=list)
 
@@ -348,15 +407,19 @@ class Order:
         return next(line for line in self.lines if line.product.sku == sku)
 
 
-def build_catalogue(ids: IdFactory) -> dict[str, Product]:
-    """Create the shop's products. Variants of one product share its product id."""
+def build_catalogue(
+    ids: IdFactory,
+    entries: Sequence[tuple[str, str, str, int]] = CATALOGUE,
+    created_at: datetime = CATALOGUE_CREATED,
+) -> dict[str, Product]:
+    """Create a shop's products. Variants of one product share its product id."""
     product_ids: dict[str, str] = {}
     catalogue: dict[str, Product] = {}
 
-    for sku, product_name, variant, price_cents in CATALOGUE:
+    for sku, product_name, variant, price_cents in entries:
         if product_name not in product_ids:
-            product_ids[product_name] = ids.new(CATALOGUE_CREATED)
-        price_id = ids.new(CATALOGUE_CREATED + timedelta(minutes=len(catalogue)))
+            product_ids[product_name] = ids.new(created_at)
+        price_id = ids.new(created_at + timedelta(minutes=len(catalogue)))
         product = Product(
             sku, product_name, variant, price_cents, product_ids[product_name], price_id
         )
@@ -380,22 +443,69 @@ def draw_contacts(rng: random.Random, count: int) -> list[tuple[str, str]]:
     return contacts
 
 
+@dataclass(frozen=True)
+class OrderSeries:
+    """Order numbers of one location without gaps, from first_number on.
+
+    Order first_number is created shortly after start, and each later number one
+    ORDER_INTERVAL after the one before. unknown_count orders are planted as unknown: a file
+    names them, but the seed lacks them.
+    """
+
+    location: Location
+    first_number: int
+    count: int
+    start: datetime
+    unknown_count: int = 0
+
+    @property
+    def next_number(self) -> int:
+        return self.first_number + self.count
+
+    @property
+    def next_start(self) -> datetime:
+        return self.start + ORDER_INTERVAL * self.count
+
+
+NORTHWIND_SERIES = OrderSeries(
+    NORTHWIND,
+    FIRST_ORDER_NUMBER,
+    SHIPSTATION_ORDERS + WORLDSHIP_ORDERS + MANUAL_ORDERS - UNKNOWN_ORDERS,
+    ORDERS_START,
+    UNKNOWN_ORDERS,
+)
+
+
 class OrderBook:
-    """Every order of the shop.
+    """Every order of one series of a shop.
 
     Numbers come from a pool shuffled once, so each file's orders are spread over the whole
     order history and the seed's numbers have no gaps.
     """
 
-    def __init__(self, rng: random.Random, ids: IdFactory, catalogue: dict[str, Product]) -> None:
-        known_count = SHIPSTATION_ORDERS + WORLDSHIP_ORDERS + MANUAL_ORDERS - UNKNOWN_ORDERS
+    def __init__(
+        self,
+        rng: random.Random,
+        ids: IdFactory,
+        catalogue: dict[str, Product],
+        series: OrderSeries,
+    ) -> None:
         self._rng = rng
         self._ids = ids
+        self._series = series
         self.catalogue = catalogue
-        self._numbers = list(range(FIRST_ORDER_NUMBER, FIRST_ORDER_NUMBER + known_count))
+        self._numbers = list(range(series.first_number, series.next_number))
         rng.shuffle(self._numbers)
-        self._contacts = draw_contacts(rng, known_count + UNKNOWN_ORDERS)
+        self._contacts = draw_contacts(rng, series.count + series.unknown_count)
         self.orders: list[Order] = []
+
+    @property
+    def location(self) -> Location:
+        return self._series.location
+
+    @property
+    def numbers_left(self) -> int:
+        return len(self._numbers)
 
     def new_order(
         self,
@@ -414,7 +524,7 @@ class OrderBook:
 
     def unknown_order(self, line_count: int) -> Order:
         """Create an order that only a file names: its id is valid, but the seed lacks it."""
-        created_at = ORDERS_START + timedelta(days=self._rng.randrange(1, 12))
+        created_at = self._series.start + timedelta(days=self._rng.randrange(1, 12))
         return self._order(None, created_at, (), line_count)
 
     def new_id(self, created_at: datetime) -> str:
@@ -425,10 +535,11 @@ class OrderBook:
             raise RuntimeError(f"{len(self._numbers)} order numbers unused: fix the order counts")
 
     def _created_at(self, number: int) -> datetime:
-        # About four hours between orders, so the numbers follow the creation times.
-        offset = timedelta(hours=4 * (number - FIRST_ORDER_NUMBER))
+        # ORDER_INTERVAL between orders is longer than the jitter, so the numbers follow the
+        # creation times.
+        offset = ORDER_INTERVAL * (number - self._series.first_number)
         jitter = timedelta(minutes=self._rng.randrange(0, 200), seconds=self._rng.randrange(60))
-        return ORDERS_START + offset + jitter
+        return self._series.start + offset + jitter
 
     def _order(
         self,
@@ -443,7 +554,16 @@ class OrderBook:
         contact_name, contact_email = self._contacts.pop()
         address = Address(*self._rng.choice(ADDRESSES))
         order_id = self._ids.new(created_at)
-        return Order(order_id, number, created_at, contact_name, contact_email, address, lines)
+        return Order(
+            order_id,
+            number,
+            created_at,
+            contact_name,
+            contact_email,
+            address,
+            lines,
+            self._series.location,
+        )
 
     def _random_items(self, line_count: int | None) -> list[tuple[str, int]]:
         if line_count is None:
@@ -471,6 +591,9 @@ class Case:
     trackings: int = 0
     notify: str = ""
     row_numbers: list[int] = field(default_factory=list)
+    # The location that the import must read the order from: the agency sheet names it. Empty
+    # for an order that the import must reject before any request.
+    location_id: str = ""
 
 
 def all_items(order: Order) -> list[tuple[str, int]]:
@@ -974,6 +1097,171 @@ class ManualSheet:
         return [order.id, tracking, carrier, url, price_id, qty_cell, notify]
 
 
+# --- Agency sheet for several locations (generic template) -----------------------------------
+
+
+# Carriers that each shop ships with.
+AGENCY_CARRIERS = {
+    NORTHWIND.id: ("UPS", "FedEx"),
+    SALTMARSH.id: ("USPS", "FedEx"),
+    FERNHILL.id: ("USPS", "DHL Express"),
+}
+
+
+class AgencySheet:
+    """Build the sheet of an agency that runs the three shops: a row per item, or per package
+    when SKU and Qty are empty, and a Location ID on each row.
+
+    An empty Location ID leaves the order to the run's location, which is Northwind's.
+    """
+
+    def __init__(
+        self, rng: random.Random, books: Sequence[OrderBook], numbers: TrackingNumbers
+    ) -> None:
+        self._rng = rng
+        self._books = {book.location.id: book for book in books}
+        self._draw: dict[str, Callable[[], str]] = {
+            "UPS": lambda: numbers.ups("Ground"),
+            "FedEx": numbers.fedex,
+            "USPS": numbers.usps_priority,
+            "DHL Express": numbers.dhl_express,
+        }
+
+    def build(self) -> list[Case]:
+        northwind = self._books[NORTHWIND.id]
+        saltmarsh = self._books[SALTMARSH.id]
+        fernhill = self._books[FERNHILL.id]
+        cases = [
+            self.whole_order(northwind.new_order(line_count=2), location_cell=""),
+            self.whole_order(northwind.new_order(line_count=1), location_cell=""),
+            self.whole_order(northwind.new_order(line_count=3)),
+            self.two_packages(northwind.new_order(line_count=3)),
+            self.one_of_several(northwind.new_order(line_count=3)),
+            self.whole_order(saltmarsh.new_order(line_count=2)),
+            self.two_packages(saltmarsh.new_order(line_count=2)),
+            self.other_location(saltmarsh.new_order(line_count=2), FERNHILL),
+            self.first_row_without_location(saltmarsh.new_order(line_count=3)),
+            self.whole_order(fernhill.new_order(line_count=2)),
+            self.later_row_without_location(fernhill.new_order(line_count=3)),
+            self.mistyped_location(fernhill.new_order(line_count=2)),
+        ]
+        for book in self._books.values():
+            while book.numbers_left:
+                cases.append(self.by_item(book.new_order()))
+        return cases
+
+    def by_item(self, order: Order) -> Case:
+        rows = self._item_rows(order, self._package(order), order.lines)
+        reason = "A row per item with SKU and Qty, all in one package."
+        return self._created(order, rows, all_items(order), 1, reason)
+
+    def whole_order(self, order: Order, location_cell: str | None = None) -> Case:
+        """Build one row for a package of the whole order. location_cell "" leaves the
+        Location ID empty, and None fills in the order's location."""
+        cell = order.location.id if location_cell is None else location_cell
+        carrier, tracking = self._package(order)
+        rows: list[list[Cell]] = [[cell, order.id, tracking, carrier, "", ""]]
+        if cell:
+            reason = "No SKU: the whole order ships in one package."
+        else:
+            reason = (
+                "Location ID is empty, so the order is read from the run's location, "
+                f"{NORTHWIND.name}. No SKU: the whole order ships in one package."
+            )
+        return self._created(order, rows, all_items(order), 1, reason)
+
+    def two_packages(self, order: Order) -> Case:
+        split = len(order.lines) // 2
+        rows = self._item_rows(order, self._package(order), order.lines[:split])
+        rows += self._item_rows(order, self._package(order), order.lines[split:])
+        reason = (
+            "Two packages with the items split between them: one fulfillment with both "
+            "tracking numbers and all items."
+        )
+        return self._created(order, rows, all_items(order), 2, reason)
+
+    def one_of_several(self, order: Order) -> Case:
+        first = order.lines[0]
+        rows = self._item_rows(order, self._package(order), [first])
+        reason = (
+            f"Ships only {first.product.sku} of the {len(order.lines)} ordered items. "
+            "The others stay open."
+        )
+        return self._created(order, rows, [(first.product.sku, first.qty)], 1, reason)
+
+    def other_location(self, order: Order, named: Location) -> Case:
+        rows = self._item_rows(order, self._package(order), order.lines, location_id=named.id)
+        reason = (
+            f"The order belongs to {order.location.name}, but its rows name {named.name}, "
+            "which has no order with this ID."
+        )
+        return Case(order, rows, "rejected", reason, location_id=named.id)
+
+    # NOTE: the import takes an order's location from its first row and checks the later rows
+    # against it. So an empty Location ID rejects the order on its first row but changes nothing
+    # on a later row. The two cases below record that behaviour as it is, not as settled.
+
+    def first_row_without_location(self, order: Order) -> Case:
+        rows = self._item_rows(order, self._package(order), order.lines)
+        rows[0][AGENCY_HEADER.index("Location ID")] = ""
+        reason = (
+            "The first row leaves Location ID empty, which means the run's location, "
+            f"{NORTHWIND.name}, but the other rows name {order.location.name}. The rows "
+            "disagree, so the order is rejected before any request."
+        )
+        return Case(order, rows, "rejected", reason)
+
+    def later_row_without_location(self, order: Order) -> Case:
+        rows = self._item_rows(order, self._package(order), order.lines)
+        rows[-1][AGENCY_HEADER.index("Location ID")] = ""
+        reason = (
+            "The last row leaves Location ID empty. The order's first row names "
+            f"{order.location.name}, and the import takes the location from the first row."
+        )
+        return self._created(order, rows, all_items(order), 1, reason)
+
+    def mistyped_location(self, order: Order) -> Case:
+        rows = self._item_rows(
+            order, self._package(order), order.lines, location_id=MISTYPED_LOCATION_ID
+        )
+        reason = (
+            f"Location ID {MISTYPED_LOCATION_ID} is the ID of {order.location.name} with its "
+            "last character mistyped. The seed has no such location, and the sandbox refuses "
+            "the token access to it (HTTP 403)."
+        )
+        return Case(order, rows, "rejected", reason, location_id=MISTYPED_LOCATION_ID)
+
+    def _created(
+        self,
+        order: Order,
+        rows: list[list[Cell]],
+        sent: list[tuple[str, int]],
+        trackings: int,
+        reason: str,
+    ) -> Case:
+        return Case(order, rows, "created", reason, sent, trackings, location_id=order.location.id)
+
+    def _package(self, order: Order) -> tuple[str, str]:
+        """Draw a carrier of the order's shop and a tracking number of that carrier."""
+        carrier = self._rng.choice(AGENCY_CARRIERS[order.location.id])
+        return carrier, self._draw[carrier]()
+
+    def _item_rows(
+        self,
+        order: Order,
+        package: tuple[str, str],
+        lines: Sequence[Line],
+        *,
+        location_id: str | None = None,
+    ) -> list[list[Cell]]:
+        carrier, tracking = package
+        location_cell = order.location.id if location_id is None else location_id
+        return [
+            [location_cell, order.id, tracking, carrier, line.product.sku, str(line.qty)]
+            for line in lines
+        ]
+
+
 # --- Writers ---------------------------------------------------------------------------------
 
 
@@ -1037,7 +1325,7 @@ def timestamp(moment: datetime) -> str:
 
 def seed_document(orders: list[Order]) -> dict[str, object]:
     return {
-        "locations": [{"id": LOCATION_ID, "name": LOCATION_NAME}],
+        "locations": [{"id": location.id, "name": location.name} for location in LOCATIONS],
         "orders": [
             seed_order(order) for order in sorted(orders, key=lambda order: order.number or 0)
         ],
@@ -1048,7 +1336,7 @@ def seed_order(order: Order) -> dict[str, object]:
     amount_cents = sum(line.product.price_cents * line.qty for line in order.lines)
     entry: dict[str, object] = {
         "_id": order.id,
-        "altId": LOCATION_ID,
+        "altId": order.location.id,
         "name": order.name,
         "status": order.status,
         "currency": CURRENCY,
@@ -1109,11 +1397,13 @@ def write_seed(path: Path, orders: list[Order]) -> None:
 README_INTRO = """\
 # Sample data
 
-Invented shipping exports for the shop {name} (location `{location}`),
-and the sandbox seed that holds their orders. Every name, address, order and tracking number is
-invented, and e-mail addresses are at example.com. Each tracking number passes its carrier's
-check-digit rule.
+Invented shipping exports for three shops that one agency runs as HighLevel locations
+(sub-accounts), and the sandbox seed that holds their orders. Every name, address, order and
+tracking number is invented, and e-mail addresses are at example.com. Each tracking number passes
+its carrier's check-digit rule.
 
+{locations}
+{default_note}
 `generate.py` writes every file in this folder, this README included. Edit the generator, not
 its output, and rerun it from the project root:
 
@@ -1126,7 +1416,8 @@ A fixed random seed makes every run write the same bytes.
 | `{shipstation}` | ShipStation shipments export (template `shipstation`), a row per item. |
 | `{worldship}` | UPS WorldShip export (template `ups_worldship`), a row per package. |
 | `{manual}` | Sheet made by hand (template `generic`): Price ID rows and whole-order rows. |
-| `{seed}` | Seed of the local sandbox API: the location and every order the files name. |
+| `{agency}` | An agency's sheet for all three shops (template `generic`), with Location ID. |
+| `{seed}` | Seed of the local sandbox API: the locations and every order the files name. |
 
 Row numbers are the ones a spreadsheet program shows: the header is row 1 and the first data
 row is row 2, in the XLSX as in the CSV files. No order appears in two files. The tables list
@@ -1151,33 +1442,66 @@ A row without Price ID and Qty means the whole order. Notify Customer is "yes", 
 and an empty cell leaves the choice to the run's setting.
 """
 
+AGENCY_NOTES = (
+    "The rows of the three shops are mixed, as an agency's sheet for all its sub-accounts has "
+    "them. Location ID names the shop of the row's order, and an empty cell leaves the order to "
+    f"the run's location, {NORTHWIND.name}. A row without SKU and Qty means the whole order. "
+    "Location is the location that the import must read the order from and send its "
+    'fulfillment to, and "-" means that the import must reject the order before it sends any '
+    "request."
+)
+
+
+@dataclass(frozen=True)
+class FileTable:
+    """One sample file's section of the README: its notes, its orders and its extra columns."""
+
+    file_name: str
+    notes: str
+    cases: list[Case]
+    with_notify: bool = False
+    with_location: bool = False
+
 
 def readme_text(
-    catalogue: dict[str, Product],
-    files: list[tuple[str, str, list[Case]]],
+    catalogues: dict[Location, dict[str, Product]],
+    files: list[FileTable],
     orders: list[Order],
 ) -> str:
     parts = [
         README_INTRO.format(
-            name=LOCATION_NAME,
-            location=LOCATION_ID,
+            locations=locations_table(orders),
+            default_note=fill_paragraph(
+                f"{NORTHWIND.name} is the first location of the seed, so the built-in sandbox "
+                "(`--sandbox`) uses it when the run sets no location. Only "
+                f"`{AGENCY_FILE}` names the other two shops."
+            ),
             shipstation=SHIPSTATION_FILE,
             worldship=WORLDSHIP_FILE,
             manual=MANUAL_FILE,
+            agency=AGENCY_FILE,
             seed=SEED_FILE,
         ),
-        catalogue_section(catalogue),
     ]
-    for file_name, notes, cases in files:
-        with_notify = file_name == MANUAL_FILE
-        parts.append(file_section(file_name, notes, cases, with_notify=with_notify))
+    for location, catalogue in catalogues.items():
+        parts.append(catalogue_section(location, catalogue))
+    for table in files:
+        parts.append(file_section(table))
     parts.append(seed_section(orders))
     return "\n".join(parts)
 
 
-def catalogue_section(catalogue: dict[str, Product]) -> str:
+def locations_table(orders: list[Order]) -> str:
+    lines = ["| Location ID | Shop | Orders |", "| --- | --- | --- |"]
+    for location in LOCATIONS:
+        own = [order for order in orders if order.location == location]
+        lines.append(f"| `{location.id}` | {location.name} | {orders_range(own)} |")
+    return "\n".join(lines) + "\n"
+
+
+def catalogue_section(location: Location, catalogue: dict[str, Product]) -> str:
     lines = [
-        "## Catalogue",
+        f"## Catalogue of {location.name}",
         "",
         "| SKU | Item name | Price (USD) | Product ID | Price ID |",
         "| --- | --- | --- | --- | --- |",
@@ -1191,40 +1515,48 @@ def catalogue_section(catalogue: dict[str, Product]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def file_section(file_name: str, notes: str, cases: list[Case], *, with_notify: bool) -> str:
+def file_section(table: FileTable) -> str:
     counts = {status: 0 for status in ("created", "skipped", "rejected", "failed")}
-    for case in cases:
+    for case in table.cases:
         counts[case.status] += 1
     totals = ", ".join(f"{count} {status}" for status, count in counts.items())
 
-    header = "| Rows | Order | Order ID | Expected | Fulfillment |"
-    rule = "| --- | --- | --- | --- | --- |"
-    if with_notify:
-        header += " Notify |"
-        rule += " --- |"
+    headers = ["Rows", "Order", "Order ID", "Expected", "Fulfillment"]
+    if table.with_location:
+        headers.insert(1, "Location")
+    if table.with_notify:
+        headers.append("Notify")
+    headers.append("Reason")
     lines = [
-        f"## {file_name}",
+        f"## {table.file_name}",
         "",
-        notes,
-        f"{len(cases)} orders: {totals}.",
+        table.notes,
+        f"{len(table.cases)} orders: {totals}.",
         "",
-        header + " Reason |",
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join("---" for _ in headers) + " |",
     ]
-    lines.append(rule + " --- |")
 
-    for case in cases:
-        rows = ", ".join(str(number) for number in case.row_numbers)
-        fulfillment = "-"
-        if case.status == "created":
-            plural = "s" if case.trackings > 1 else ""
-            fulfillment = f"{case.trackings} tracking number{plural}: {describe_items(case.sent)}"
-        cells = [rows, case.order.name, f"`{case.order.id}`", case.status, fulfillment]
-        if with_notify:
-            cells.append(case.notify or "empty")
-        cells.append(case.reason.replace("|", "\\|"))
-        lines.append("| " + " | ".join(cells) + " |")
+    for case in table.cases:
+        lines.append("| " + " | ".join(case_cells(case, table)) + " |")
 
     return "\n".join(lines) + "\n"
+
+
+def case_cells(case: Case, table: FileTable) -> list[str]:
+    rows = ", ".join(str(number) for number in case.row_numbers)
+    fulfillment = "-"
+    if case.status == "created":
+        plural = "s" if case.trackings > 1 else ""
+        fulfillment = f"{case.trackings} tracking number{plural}: {describe_items(case.sent)}"
+
+    cells = [rows, case.order.name, f"`{case.order.id}`", case.status, fulfillment]
+    if table.with_location:
+        cells.insert(1, f"`{case.location_id}`" if case.location_id else "-")
+    if table.with_notify:
+        cells.append(case.notify or "empty")
+    cells.append(case.reason.replace("|", "\\|"))
+    return cells
 
 
 def seed_section(orders: list[Order]) -> str:
@@ -1232,15 +1564,15 @@ def seed_section(orders: list[Order]) -> str:
         f"{order.name} (`{order.id}`)" for order in orders if order.status == "canceled"
     )
     summary = (
-        f"One location, `{LOCATION_ID}` ({LOCATION_NAME}), and {len(orders)} orders, "
-        f"{orders_range(orders)}: every order of the three files except the ones planted as "
-        f'unknown. Every order\'s status is "completed" except {canceled}, which is "canceled". '
-        "These orders start with fulfillments made before the import:"
+        f"The {len(LOCATIONS)} locations listed at the top, in that order, and {len(orders)} "
+        "orders: every order of the files except the ones planted as unknown. Every order's "
+        f'status is "completed" except {canceled}, which is "canceled". These orders start with '
+        "fulfillments made before the import:"
     )
     lines = [
         f"## {SEED_FILE}",
         "",
-        textwrap.fill(summary, width=100, break_long_words=False, break_on_hyphens=False),
+        fill_paragraph(summary).rstrip("\n"),
         "",
         "| Order | Order ID | Fulfillment ID | Tracking number | Items | Purpose |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -1256,6 +1588,11 @@ def seed_section(orders: list[Order]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fill_paragraph(text: str) -> str:
+    """Wrap a paragraph at 100 characters, never inside a word or an ID."""
+    return textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False) + "\n"
+
+
 def orders_range(orders: list[Order]) -> str:
     numbers = sorted(order.number for order in orders if order.number is not None)
     return f"#{numbers[0]} to #{numbers[-1]}"
@@ -1264,11 +1601,38 @@ def orders_range(orders: list[Order]) -> str:
 # --- Main ------------------------------------------------------------------------------------
 
 
+def agency_books(
+    rng: random.Random, ids: IdFactory, northwind_catalogue: dict[str, Product]
+) -> list[OrderBook]:
+    """Create the orders that only the agency sheet names, a book per shop.
+
+    Northwind's orders number on from those of the other files. The other two shops get
+    catalogues of their own.
+    """
+    saltmarsh_catalogue = build_catalogue(
+        ids, SALTMARSH_CATALOGUE, datetime(2026, 4, 14, 16, 0, tzinfo=UTC)
+    )
+    fernhill_catalogue = build_catalogue(
+        ids, FERNHILL_CATALOGUE, datetime(2026, 6, 3, 11, 45, tzinfo=UTC)
+    )
+    count = AGENCY_ORDERS_PER_LOCATION
+    northwind_series = OrderSeries(
+        NORTHWIND, NORTHWIND_SERIES.next_number, count, NORTHWIND_SERIES.next_start
+    )
+    saltmarsh_series = OrderSeries(SALTMARSH, 3001, count, datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    fernhill_series = OrderSeries(FERNHILL, 5001, count, datetime(2026, 11, 27, 11, 0, tzinfo=UTC))
+    return [
+        OrderBook(rng, ids, northwind_catalogue, northwind_series),
+        OrderBook(rng, ids, saltmarsh_catalogue, saltmarsh_series),
+        OrderBook(rng, ids, fernhill_catalogue, fernhill_series),
+    ]
+
+
 def main() -> None:
     rng = random.Random(RANDOM_SEED)
     ids = IdFactory(rng)
     catalogue = build_catalogue(ids)
-    book = OrderBook(rng, ids, catalogue)
+    book = OrderBook(rng, ids, catalogue, NORTHWIND_SERIES)
     numbers = TrackingNumbers(rng)
 
     shipstation = ShipStationExport(rng, book, numbers)
@@ -1277,23 +1641,41 @@ def main() -> None:
     manual_cases = lay_out(rng, ManualSheet(book, numbers).build())
     book.check_complete()
 
+    agency_rng = random.Random(AGENCY_RANDOM_SEED)
+    books = agency_books(agency_rng, ids.drawing_from(agency_rng), catalogue)
+    agency_sheet = AgencySheet(agency_rng, books, numbers.drawing_from(agency_rng))
+    agency_cases = agency_sheet.build()
+    # Shuffle the orders, so that the three shops' rows are mixed as in a sheet that nobody sorted.
+    agency_rng.shuffle(agency_cases)
+    for agency_book in books:
+        agency_book.check_complete()
+
     shipstation_rows = number_rows(shipstation_cases)
     assert shipstation.repeated_case is not None
     append_repeated_row(shipstation_rows, shipstation.repeated_case, index=0)
     worldship_rows = number_rows(worldship_cases)
     manual_rows = number_rows(manual_cases)
+    agency_rows = number_rows(agency_cases)
 
+    all_orders = book.orders + [order for agency_book in books for order in agency_book.orders]
     write_csv(OUTPUT_DIR / SHIPSTATION_FILE, SHIPSTATION_HEADER, shipstation_rows)
     write_worldship_xlsx(OUTPUT_DIR / WORLDSHIP_FILE, worldship_rows)
     write_csv(OUTPUT_DIR / MANUAL_FILE, MANUAL_HEADER, manual_rows)
-    write_seed(OUTPUT_DIR / SEED_FILE, book.orders)
+    write_csv(OUTPUT_DIR / AGENCY_FILE, AGENCY_HEADER, agency_rows)
+    write_seed(OUTPUT_DIR / SEED_FILE, all_orders)
 
     files = [
-        (SHIPSTATION_FILE, SHIPSTATION_NOTES, shipstation_cases),
-        (WORLDSHIP_FILE, WORLDSHIP_NOTES, worldship_cases),
-        (MANUAL_FILE, MANUAL_NOTES, manual_cases),
+        FileTable(SHIPSTATION_FILE, SHIPSTATION_NOTES, shipstation_cases),
+        FileTable(WORLDSHIP_FILE, WORLDSHIP_NOTES, worldship_cases),
+        FileTable(MANUAL_FILE, MANUAL_NOTES, manual_cases, with_notify=True),
+        FileTable(AGENCY_FILE, fill_paragraph(AGENCY_NOTES), agency_cases, with_location=True),
     ]
-    readme = readme_text(catalogue, files, book.orders)
+    catalogues = {
+        NORTHWIND: catalogue,
+        SALTMARSH: books[1].catalogue,
+        FERNHILL: books[2].catalogue,
+    }
+    readme = readme_text(catalogues, files, all_orders)
     (OUTPUT_DIR / README_FILE).write_text(readme, encoding="utf-8")
 
 

@@ -5,6 +5,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -341,3 +343,96 @@ def test_malformed_map_is_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
     """A --map option without "=" is a usage error with an example."""
     assert main(["import", str(MANUAL_SAMPLE), "--dry-run", "--map", "order_id"]) == 2
     assert '--map order_id="Order Number"' in capsys.readouterr().err
+
+
+class _AgencyRun:
+    """A sandbox in this process and an import of its synthetic export in a child process."""
+
+    def __init__(self, tmp_path: Path, orders: int) -> None:
+        from importer.sandbox import Sandbox
+        from importer.sandbox.synthetic import (
+            location_ids,
+            synthetic_orders,
+            synthetic_seed,
+            write_export,
+        )
+
+        self.folder = tmp_path
+        self.orders = synthetic_orders(location_ids(2), orders // 2)
+        self.export = tmp_path / "agency.csv"
+        write_export(self.export, self.orders)
+        (tmp_path / "ghl-fulfill.toml").write_text(
+            f'state_dir = "{tmp_path / "state"}"\nrate_limit_requests = 100000\n',
+            encoding="utf-8",
+        )
+        self.sandbox = Sandbox(
+            synthetic_seed(self.orders),
+            tokens={"agency-token": None},
+            max_requests=100_000,
+            latency_seconds=0.03,
+        ).start()
+
+    def start(self) -> subprocess.Popen[str]:
+        environment = {
+            key: value for key, value in os.environ.items() if not key.startswith("GHL_")
+        }
+        environment.update(GHL_BASE_URL=self.sandbox.base_url, GHL_TOKEN="agency-token")
+        return subprocess.Popen(
+            [sys.executable, "-m", "importer", "import", str(self.export)],
+            cwd=self.folder,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def interrupt(self, times: int) -> tuple[int, str, str]:
+        """Start an import, press Ctrl-C `times` once it has sent a few orders; return its end."""
+        process = self.start()
+        deadline = time.monotonic() + 60
+        while len(self.sandbox.fulfillment_log()) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for _ in range(times):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.05)
+        stdout, stderr = process.communicate(timeout=60)
+        return process.returncode, stdout, stderr
+
+    def created_per_order(self) -> Counter[str]:
+        return Counter(entry.order_id for entry in self.sandbox.fulfillment_log())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
+def test_first_ctrl_c_defers_rest_and_writes_results(tmp_path: Path) -> None:
+    """Ctrl-C once: the orders on their way finish, the rest are deferred, exit 3."""
+    agency = _AgencyRun(tmp_path, orders=400)
+    try:
+        code, stdout, stderr = agency.interrupt(times=1)
+        created = len(agency.sandbox.fulfillment_log())
+    finally:
+        agency.sandbox.stop()
+
+    assert code == 3
+    assert f"{created} created" in stdout
+    assert f"{400 - created} deferred" in stdout
+    assert "Press Ctrl-C again" in stderr
+    assert (tmp_path / "agency.results.xlsx").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
+def test_second_ctrl_c_exits_at_once_and_rerun_sends_each_once(tmp_path: Path) -> None:
+    """Ctrl-C twice quits on the spot; the next run sends what is missing and nothing twice."""
+    agency = _AgencyRun(tmp_path, orders=400)
+    try:
+        code, _, stderr = agency.interrupt(times=2)
+        rerun = agency.start()
+        rerun.communicate(timeout=120)
+        per_order = agency.created_per_order()
+    finally:
+        agency.sandbox.stop()
+
+    assert code == 3
+    assert "Stopped at once" in stderr
+    assert rerun.returncode == 0
+    assert len(per_order) == 400
+    assert max(per_order.values()) == 1

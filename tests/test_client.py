@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
 
-from importer.client import HighLevelClient, RateLimit, RetryPolicy, TransportFailure
-from importer.errors import AuthenticationError
+from importer.client import (
+    ApiResponse,
+    Credential,
+    HighLevelClient,
+    RateLimit,
+    RetryPolicy,
+    TransportFailure,
+    _retry_after_seconds,
+)
+from importer.errors import AuthenticationError, DailyLimitError, InterruptedRunError, NoTokenError
 
 ORDER = "65a1b2c3d4e5f60718293a4b"
 LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
 TOKEN = "pit-secret-token-value"
+OTHER_LOCATION = "OtherLoc123456789012"
+OK = httpx.Response(200, json={"status": True, "data": []})
 FAST = RetryPolicy(max_attempts=3, wait_initial=0.001, wait_max=0.002, max_rate_limit_waits=3)
 
 
@@ -25,6 +38,19 @@ def client_with(handler: Callable[[httpx.Request], httpx.Response]) -> HighLevel
         rate_limit=RateLimit(max_requests=100, interval_seconds=1.0),
         retry=FAST,
         transport=httpx.MockTransport(handler),
+    )
+
+
+def sandbox_client(
+    base_url: str, *, max_requests: int, interval_seconds: float, token: str = TOKEN
+) -> HighLevelClient:
+    """A client of a sandbox, configured for a burst limit that may differ from the sandbox's."""
+    return HighLevelClient(
+        base_url=base_url,
+        token=token,
+        token_source="the test",
+        rate_limit=RateLimit(max_requests=max_requests, interval_seconds=interval_seconds),
+        retry=RetryPolicy(max_attempts=3, wait_initial=0.001, wait_max=0.01),
     )
 
 
@@ -139,9 +165,8 @@ def test_html_error_page_message_short() -> None:
 
 def test_budget_shared_with_other_client_trips_no_limit() -> None:
     """Another client's requests, seen in the X-RateLimit headers, slow this one: no 429."""
-    from importer.client import HighLevelClient, RateLimit
     from importer.sandbox import Sandbox
-    from tests.api_fixtures import FAST_RETRY, LOCATION, OPEN_ORDER, TOKEN, test_seed
+    from tests.api_fixtures import LOCATION, OPEN_ORDER, TOKEN, test_seed
 
     with Sandbox(test_seed(), tokens={TOKEN: None}, max_requests=20, interval_seconds=2.0) as sb:
         headers = {"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"}
@@ -150,13 +175,7 @@ def test_budget_shared_with_other_client_trips_no_limit() -> None:
             httpx.get(f"{sb.base_url}/payments/orders/{OPEN_ORDER}", params=query, headers=headers)
 
         async def scenario() -> None:
-            client = HighLevelClient(
-                base_url=sb.base_url,
-                token=TOKEN,
-                token_source="the test",
-                rate_limit=RateLimit(max_requests=20, interval_seconds=2.0),
-                retry=FAST_RETRY,
-            )
+            client = sandbox_client(sb.base_url, max_requests=20, interval_seconds=2.0, token=TOKEN)
             async with client:
                 for _ in range(12):
                     await client.get_order(OPEN_ORDER, LOCATION)
@@ -165,3 +184,132 @@ def test_budget_shared_with_other_client_trips_no_limit() -> None:
         limited = [record for record in sb.request_log() if record.status == 429]
 
     assert limited == []
+
+
+def test_location_token_sent_for_its_location() -> None:
+    """A location with a token of its own is sent that token, the others the default one."""
+    seen: dict[str, str] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen[request.url.params["altId"]] = request.headers["Authorization"]
+        return httpx.Response(200, json={"status": True, "data": []})
+
+    async def scenario() -> None:
+        client = HighLevelClient(
+            base_url="http://127.0.0.1:9",
+            token=TOKEN,
+            token_source="the test",
+            location_tokens={OTHER_LOCATION: Credential("pit-other-token", "the test")},
+            transport=httpx.MockTransport(handler),
+        )
+        async with client:
+            await client.list_fulfillments(ORDER, LOCATION)
+            await client.list_fulfillments(ORDER, OTHER_LOCATION)
+
+    asyncio.run(scenario())
+    assert seen == {LOCATION: f"Bearer {TOKEN}", OTHER_LOCATION: "Bearer pit-other-token"}
+
+
+def test_location_without_token_sends_nothing() -> None:
+    """With no default token, a location that has none of its own is an error, not a request."""
+    sent: list[httpx.Request] = []
+
+    async def scenario() -> None:
+        client = HighLevelClient(
+            base_url="http://127.0.0.1:9",
+            location_tokens={OTHER_LOCATION: Credential("pit-other-token", "the test")},
+            transport=httpx.MockTransport(lambda request: sent.append(request) or OK),
+        )
+        async with client:
+            await client.list_fulfillments(ORDER, LOCATION)
+
+    with pytest.raises(NoTokenError, match=f"GHL_TOKEN_{LOCATION}"):
+        asyncio.run(scenario())
+    assert sent == []
+
+
+def test_daily_limit_429_raises_at_once() -> None:
+    """A 429 because the day's requests are used up is not waited out until midnight."""
+    used_up = httpx.Response(
+        429, headers={"Retry-After": "40000", "X-RateLimit-Daily-Remaining": "0"}
+    )
+    with pytest.raises(DailyLimitError, match=LOCATION):
+        run(lambda client: client.get_order(ORDER, LOCATION), lambda request: used_up)
+
+
+def test_no_request_once_day_used_up() -> None:
+    """After a response reports no request left today, the next one is not sent."""
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={}, headers={"X-RateLimit-Daily-Remaining": "0"})
+
+    async def scenario(client: HighLevelClient) -> None:
+        await client.get_order(ORDER, LOCATION)
+        await client.get_order(ORDER, LOCATION)
+
+    with pytest.raises(DailyLimitError):
+        run(scenario, handler)
+    assert len(sent) == 1
+
+
+def test_stopped_client_sends_nothing() -> None:
+    sent: list[httpx.Request] = []
+
+    async def scenario(client: HighLevelClient) -> None:
+        client.stop()
+        await client.get_order(ORDER, LOCATION)
+
+    with pytest.raises(InterruptedRunError):
+        run(scenario, lambda request: sent.append(request) or OK)
+    assert sent == []
+
+
+def test_retry_after_date_read() -> None:
+    """Retry-After may be an HTTP date instead of seconds."""
+    moment = datetime.now(UTC) + timedelta(seconds=30)
+    response = ApiResponse(429, None, "", httpx.Headers({"Retry-After": format_datetime(moment)}))
+    assert 25 < _retry_after_seconds(response) <= 30
+
+
+def test_interval_learned_from_sandbox() -> None:
+    """A server window shorter than the configured one lets the client go faster."""
+    from importer.sandbox import Sandbox
+    from tests.api_fixtures import OPEN_ORDER, test_seed
+
+    with Sandbox(test_seed(), tokens={TOKEN: None}, max_requests=5, interval_seconds=0.4) as sb:
+
+        async def scenario() -> float:
+            client = sandbox_client(sb.base_url, max_requests=5, interval_seconds=10.0)
+            started = time.monotonic()
+            async with client:
+                for _ in range(15):
+                    await client.get_order(OPEN_ORDER, LOCATION)
+            return time.monotonic() - started
+
+        # With the configured 10 s window, 15 requests would take over 20 seconds.
+        elapsed = asyncio.run(scenario())
+    assert elapsed < 8
+
+
+def test_rate_limited_request_waits_and_succeeds() -> None:
+    """When another client has used the whole window, the 429 is waited out and retried."""
+    from importer.sandbox import Sandbox
+    from tests.api_fixtures import OPEN_ORDER, test_seed
+
+    with Sandbox(test_seed(), tokens={TOKEN: None}, max_requests=3, interval_seconds=1.0) as sb:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Version": "2021-07-28"}
+        query = {"altId": LOCATION, "altType": "location"}
+        for _ in range(3):
+            httpx.get(f"{sb.base_url}/payments/orders/{OPEN_ORDER}", params=query, headers=headers)
+
+        async def scenario() -> int:
+            client = sandbox_client(sb.base_url, max_requests=3, interval_seconds=1.0)
+            async with client:
+                return (await client.get_order(OPEN_ORDER, LOCATION)).status_code
+
+        status = asyncio.run(scenario())
+        statuses = [record.status for record in sb.request_log()]
+    assert status == 200
+    assert statuses[3:] == [429, 200]

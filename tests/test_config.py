@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from importer.config import Settings, check_base_url, load_settings, require_credentials
+from importer.config import (
+    Settings,
+    check_base_url,
+    load_settings,
+    require_credentials,
+    require_location,
+)
 from importer.errors import ConfigError
 
 TOKEN = "pit-0d6f3c1e-secret-value"
@@ -100,8 +106,64 @@ def test_missing_token_message_names_variable(tmp_path: Path) -> None:
 
 def test_missing_location_message_names_option(tmp_path: Path) -> None:
     """Without a location, the message names the option and the variable."""
+    settings = settings_from(tmp_path, environ={"GHL_TOKEN": TOKEN})
     with pytest.raises(ConfigError, match="--location-id"):
-        require_credentials(settings_from(tmp_path, environ={"GHL_TOKEN": TOKEN}))
+        require_location(settings, tmp_path / "export.csv")
+
+
+def test_location_token_alone_is_enough(tmp_path: Path) -> None:
+    """A token for one location, with no default token, lets a run start."""
+    settings = settings_from(tmp_path, environ={"GHL_TOKEN_LocA0000000000000000": TOKEN})
+    require_credentials(settings)
+    assert settings.has_token
+
+
+def test_location_token_read_from_config_table(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, f'[locations.LocA0000000000000000]\ntoken = "{TOKEN}"\n')
+    assert settings.location_tokens["LocA0000000000000000"].token == TOKEN
+
+
+def test_location_token_source_names_table(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, f'[locations.LocA0000000000000000]\ntoken = "{TOKEN}"\n')
+    assert (
+        "[locations.LocA0000000000000000]"
+        in settings.location_tokens["LocA0000000000000000"].source
+    )
+
+
+def test_location_token_from_environment_wins(tmp_path: Path) -> None:
+    """GHL_TOKEN_<location> overrides the config file's table, like GHL_TOKEN does."""
+    settings = settings_from(
+        tmp_path,
+        '[locations.LocA0000000000000000]\ntoken = "from-file"\n',
+        environ={"GHL_TOKEN_LocA0000000000000000": "from-env"},
+    )
+    assert settings.location_tokens["LocA0000000000000000"].token == "from-env"
+
+
+def test_location_tokens_not_in_repr(tmp_path: Path) -> None:
+    settings = settings_from(tmp_path, environ={"GHL_TOKEN_LocA0000000000000000": TOKEN})
+    assert TOKEN not in repr(settings)
+
+
+def test_location_table_with_bad_id_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not name a location ID"):
+        settings_from(tmp_path, '[locations."Loc-A"]\ntoken = "x"\n')
+
+
+def test_location_table_unknown_key_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown setting 'tokn'"):
+        settings_from(tmp_path, '[locations.LocA0000000000000000]\ntokn = "x"\n')
+
+
+def test_location_token_variable_with_bad_id_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="GHL_TOKEN_Loc-A"):
+        settings_from(tmp_path, environ={"GHL_TOKEN_Loc-A": TOKEN})
+
+
+def test_daily_reserve_negative_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="daily_reserve"):
+        settings_from(tmp_path, "daily_reserve = -1\n")
 
 
 @pytest.mark.parametrize(

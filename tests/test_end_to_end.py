@@ -12,6 +12,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,10 @@ from importer.sandbox import CreatedFulfillment, RequestRecord, Sandbox, load_se
 
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 SEED_PATH = SAMPLE_DATA / "sandbox_seed.json"
-LOCATION_ID = "Xk7pQ2mLw9RtY4vB8nZc"
+LOCATION_ID = "Xk7pQ2mLw9RtY4vB8nZc"  # Northwind Outfitters, the first location of the seed
+SALTMARSH_ID = "Rb3Tn8QeV5yHs2KdW7mJ"
+FERNHILL_ID = "Lp6Wc9ZsA4mGx1NhF8dQ"
+MISTYPED_LOCATION_ID = "Lp6Wc9ZsA4mGx1NhF8dO"  # Fernhill's ID mistyped: no location of the seed
 TOKEN = "e2e-test-token-7c41b9f2d05a"
 WRONG_TOKEN = "e2e-wrong-token-18d3a6fe92c7"
 
@@ -38,11 +42,14 @@ WRONG_TOKEN = "e2e-wrong-token-18d3a6fe92c7"
 # file sends up to about 100 requests (two reads and a create per order), and the rerun tests
 # send two runs back to back, so the default limit would respond with 429 and make the tool wait.
 SANDBOX_MAX_REQUESTS = 10_000
+# Path of a request about one order or its fulfillments. Group 1 is the order ID.
+ORDER_PATH = re.compile(r"/payments/orders/([0-9a-f]{24})(?:/fulfillments)?/?$")
 RUN_TIMEOUT_SECONDS = 120
 MISSING_FILE_NAME = "missing_export.csv"
 VERBOSE_LOG_NAME = "run.log"
 
-# The catalogue of sample_data/README.md: SKU -> HighLevel price ID.
+# The catalogues of sample_data/README.md: SKU -> HighLevel price ID. No SKU is in two shops'
+# catalogues, so one map serves all three.
 PRICE_IDS = {
     "TEE-BLK-M": "698a19983fcb4b70f79a7ffc",
     "TEE-BLK-L": "698a19d43bce14ab261db1d4",
@@ -60,6 +67,22 @@ PRICE_IDS = {
     "BOTTLE-750": "698a1ca465304a98408287b0",
     "PACK-DAY-22": "698a1ce09476c36e9cfce8d0",
     "GAITER-BLK": "698a1d1c5d5428b382dab138",
+    "COF-ESP-340": "69de648002ff349d4f876aa3",
+    "COF-ESP-1KG": "69de64bce06c85afbaec4ef7",
+    "COF-DEC-340": "69de64f83c95ad20819ed6b6",
+    "MUG-ENM-WHT": "69de65344d317c68022dd18d",
+    "MUG-ENM-BLU": "69de65708eca73657965c0fe",
+    "GRINDER-HND": "69de65aca71dba495552da89",
+    "FILTER-02-100": "69de65e88fde5639132a29cf",
+    "KETTLE-GOOSE": "69de66244f7b56bf55724a8a",
+    "NB-A5-DOT": "6a2013bc7f8eb3335f062fe2",
+    "NB-A5-LINE": "6a2013f83974497269842a22",
+    "NB-A6-DOT": "6a201434ad1885a37130f0c4",
+    "PEN-BRASS": "6a2014701cfac13b6d1e96f0",
+    "INK-BLU-50": "6a2014aca4726041ac374eed",
+    "INK-BLK-50": "6a2014e8d8d12f2491df3dbe",
+    "CARD-SET-12": "6a2015242c8d3f9a794085f1",
+    "WASHI-3PK": "6a201560c938600d475df378",
 }
 
 
@@ -72,6 +95,9 @@ class ExpectedOrder:
     tracking_numbers: frozenset[str] = frozenset()
     items: Mapping[str, int] = field(default_factory=dict)  # SKU -> quantity
     notify_cell: bool | None = None  # the row's Notify Customer cell; None leaves it to the run
+    # The location that the import reads the order from and sends it to, or None for an order
+    # that must be rejected before any request.
+    location: str | None = LOCATION_ID
 
 
 def created(
@@ -79,12 +105,17 @@ def created(
     tracking_numbers: str,
     items: Mapping[str, int],
     notify: bool | None = None,
+    *,
+    location: str = LOCATION_ID,
 ) -> ExpectedOrder:
-    return ExpectedOrder("created", rows, frozenset(tracking_numbers.split()), items, notify)
+    trackings = frozenset(tracking_numbers.split())
+    return ExpectedOrder("created", rows, trackings, items, notify, location)
 
 
-def not_created(status: str, rows: tuple[int, ...]) -> ExpectedOrder:
-    return ExpectedOrder(status, rows)
+def not_created(
+    status: str, rows: tuple[int, ...], *, location: str | None = LOCATION_ID
+) -> ExpectedOrder:
+    return ExpectedOrder(status, rows, location=location)
 
 
 @dataclass(frozen=True)
@@ -348,7 +379,162 @@ MANUAL = SampleFile(
     notify_setting=True,
 )
 
-SAMPLES = (SHIPSTATION, UPS_WORLDSHIP, MANUAL)
+# Rows of three locations mixed in one sheet. Rows with an empty Location ID take the run's
+# location, LOCATION_ID.
+AGENCY = SampleFile(
+    key="agency",
+    file_name="agency_locations_2026-12-01.csv",
+    orders={
+        "6b0842f030ba87980135b2fd": created(
+            (2,), "768642283949", {"FILTER-02-100": 1}, location=SALTMARSH_ID
+        ),
+        "6b0b6a4a1d06b9182eb660b7": created(
+            (3,), "9205592497555512465116", {"INK-BLK-50": 2}, location=FERNHILL_ID
+        ),
+        "6b0c781fe320d48081777d78": created(
+            (4,), "1Z4W72E80381410674", {"HOODIE-NVY-XL": 1}, location=LOCATION_ID
+        ),
+        # Fernhill's order, under its ID with the last character mistyped
+        "6b09832064e57d6c9a00651c": not_created("rejected", (5, 6), location=MISTYPED_LOCATION_ID),
+        "6b0a028d164836da791009ca": created(
+            (7, 8, 9, 10),
+            "9205597160511059329704",
+            {"COF-ESP-340": 1, "GRINDER-HND": 1, "COF-ESP-1KG": 1, "FILTER-02-100": 1},
+            location=SALTMARSH_ID,
+        ),
+        "6b0a25baf1e16bbf8e31ca16": created(
+            (11, 12),
+            "9205599381005609536537",
+            {"NB-A6-DOT": 1, "NB-A5-LINE": 1},
+            location=FERNHILL_ID,
+        ),
+        "6b0b0dfe2d6137c4c19b5b20": created(
+            (13, 14, 15),
+            "9195001141",
+            {"CARD-SET-12": 1, "NB-A6-DOT": 1, "INK-BLK-50": 1},
+            location=FERNHILL_ID,
+        ),
+        "6b0cb47f4d1e5130692ac11c": created(
+            (16,),
+            "788805332943",
+            {"CAP-OLV": 2, "GAITER-BLK": 1, "TEE-SND-S": 1},
+            location=LOCATION_ID,
+        ),
+        # empty Location ID: the run's location
+        "6b0d95af5776b504af871a80": created(
+            (17,), "1Z4W72E80332968012", {"TEE-BLK-L": 1, "CAP-OLV": 1}, location=LOCATION_ID
+        ),
+        "6b09de4fbd5e5b753316aa5e": created(
+            (18, 19),
+            "9205599880625789029221",
+            {"PEN-BRASS": 1, "CARD-SET-12": 1},
+            location=FERNHILL_ID,
+        ),
+        # the last row leaves Location ID empty
+        "6b0ad1d965361a9ceb47559d": created(
+            (20, 21, 22),
+            "6481867733",
+            {"PEN-BRASS": 1, "CARD-SET-12": 3, "NB-A5-LINE": 1},
+            location=FERNHILL_ID,
+        ),
+        "6b0d4bf04a4bcf83a992e018": created(
+            (23, 24), "708832544397", {"TEE-BLK-M": 1, "TEE-BLK-L": 1}, location=LOCATION_ID
+        ),
+        "6b0952f808eefce565612950": created(
+            (25,), "704163454530", {"COF-ESP-1KG": 1}, location=SALTMARSH_ID
+        ),
+        "6b0cf6f22a71eafe1e3f0286": created(
+            (26, 27, 28),
+            "735143490991",
+            {"HOODIE-GRY-L": 1, "TEE-BLK-L": 1, "TEE-BLK-M": 1},
+            location=LOCATION_ID,
+        ),
+        "6b0a92947517e2e5e2a226f1": created(
+            (29,), "9205593044953294285950", {"INK-BLK-50": 1}, location=FERNHILL_ID
+        ),
+        "6b0c1e14ee4d08f6255706f1": created(
+            (30, 31, 32, 33),
+            "1Z4W72E80319748972",
+            {"HOODIE-GRY-M": 1, "TEE-BLK-M": 1, "CAP-OLV": 1, "BEANIE-RST": 2},
+            location=LOCATION_ID,
+        ),
+        "6b09c019087d88a206fccede": created(
+            (34,), "700984916320", {"COF-ESP-340": 1, "COF-ESP-1KG": 1}, location=SALTMARSH_ID
+        ),
+        "6b0b395d03095bbc03b77039": created(
+            (35, 36, 37),
+            "9205592792138048174572",
+            {"INK-BLK-50": 1, "NB-A6-DOT": 1, "CARD-SET-12": 1},
+            location=FERNHILL_ID,
+        ),
+        "6b0dc49badb9b8cadd053b24": created(
+            (38, 39, 40),
+            "1Z4W72E80340505514 787307561834",
+            {"HOODIE-GRY-L": 1, "TEE-BLK-M": 2, "PACK-DAY-22": 1},
+            location=LOCATION_ID,
+        ),
+        "6b0a55ac59c5b45e688e7f48": created(
+            (41,), "6480337883", {"NB-A5-LINE": 1}, location=FERNHILL_ID
+        ),
+        "6b09ab987c12fd41fff07528": created(
+            (42, 43), "745784637261", {"COF-DEC-340": 1, "COF-ESP-1KG": 1}, location=SALTMARSH_ID
+        ),
+        "6b0d336f3682bf1d82b454d9": created(
+            (44, 45, 46),
+            "1Z4W72E80399104490",
+            {"BOTTLE-750": 1, "JKT-RAIN-M": 1, "TEE-SND-S": 1},
+            location=LOCATION_ID,
+        ),
+        # the first row leaves Location ID empty
+        "6b08e306047645df3f7cc86b": not_created("rejected", (47, 48, 49), location=None),
+        "6b091843a0c022300d49aa71": created(
+            (50, 51),
+            "712387074130 790744391800",
+            {"MUG-ENM-WHT": 1, "MUG-ENM-BLU": 1},
+            location=SALTMARSH_ID,
+        ),
+        # Saltmarsh's order, under Fernhill's location
+        "6b08692a9de316e0ed366ceb": not_created("rejected", (52, 53), location=FERNHILL_ID),
+        "6b0c4cfd50f1f0dde3f90f04": created(
+            (54, 55, 56),
+            "733628712025",
+            {"HOODIE-NVY-XL": 1, "JKT-RAIN-M": 1, "GAITER-BLK": 1},
+            location=LOCATION_ID,
+        ),
+        "6b080595287604cc4a0367d8": created(
+            (57, 58, 59),
+            "768742084920",
+            {"FILTER-02-100": 2, "GRINDER-HND": 1, "COF-ESP-340": 3},
+            location=SALTMARSH_ID,
+        ),
+        "6b08c11c06ef1e8a161680ca": created(
+            (60, 61),
+            "9205595727942435147028",
+            {"COF-ESP-1KG": 2, "COF-ESP-340": 2},
+            location=SALTMARSH_ID,
+        ),
+        "6b099d31d5fee1917c30c485": created(
+            (62,), "9205591629153304239336", {"WASHI-3PK": 2, "NB-A5-LINE": 1}, location=FERNHILL_ID
+        ),
+        # empty Location ID: the run's location
+        "6b0e12d117bbad96418186e5": created(
+            (63,), "1Z4W72E80390391571", {"GAITER-BLK": 1}, location=LOCATION_ID
+        ),
+    },
+    problem_columns={
+        5: "Location ID",  # a location that the token may not use
+        6: "Location ID",
+        48: "Location ID",  # differs from the empty cell of the order's first row
+        49: "Location ID",
+        52: "Order ID",  # no such order at the location that the rows name
+        53: "Order ID",
+    },
+    options=(),
+    notify_setting=False,
+)
+AGENCY_CONFLICTING_ORDER = "6b08e306047645df3f7cc86b"
+
+SAMPLES = (SHIPSTATION, UPS_WORLDSHIP, MANUAL, AGENCY)
 
 
 @dataclass(frozen=True)
@@ -443,6 +629,16 @@ def posted_price_quantities(run: ImportRun) -> dict[str, list[tuple[str, int]]]:
 
 def post_count(run: ImportRun) -> int:
     return sum(1 for request in run.requests if request.method == "POST")
+
+
+def requested_locations(run: ImportRun) -> dict[str, set[str]]:
+    """Map each order ID that a read request named to the altId values of those requests."""
+    locations: dict[str, set[str]] = {}
+    for request in run.requests:
+        match = ORDER_PATH.match(request.path)
+        if match and request.method == "GET":
+            locations.setdefault(match.group(1), set()).add(request.query.get("altId", ""))
+    return locations
 
 
 # The results workbook
@@ -710,14 +906,38 @@ def test_import_posts_once_per_created_order(
 
 @by_sample
 def test_import_body_location(sample: SampleFile, first_runs: dict[str, ImportRun]) -> None:
-    """Every body names the location as altId with altType "location"."""
+    """Every body names the order's location as altId with altType "location"."""
     run = first_runs[sample.key]
 
     sent = {
         entry.order_id: (entry.body["altId"], entry.body["altType"]) for entry in run.fulfillments
     }
+    expected = {
+        order_id: (order.location, "location") for order_id, order in created_orders(sample).items()
+    }
 
-    assert sent == dict.fromkeys(created_orders(sample), (LOCATION_ID, "location"))
+    assert sent == expected
+
+
+@by_sample
+def test_import_reads_order_location(sample: SampleFile, first_runs: dict[str, ImportRun]) -> None:
+    """Every read request about an order names the location that sample_data/README.md gives."""
+    run = first_runs[sample.key]
+
+    requested = requested_locations(run)
+    expected = {
+        order_id: {sample.orders[order_id].location} if order_id in sample.orders else set()
+        for order_id in requested
+    }
+
+    assert requested == expected
+
+
+def test_import_conflicting_locations_not_read(first_runs: dict[str, ImportRun]) -> None:
+    """An order whose rows name two locations is rejected without a request about it."""
+    requested = requested_locations(first_runs[AGENCY.key])
+
+    assert AGENCY_CONFLICTING_ORDER not in requested
 
 
 @by_sample

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from importer import pipeline
@@ -129,7 +134,7 @@ def test_stopped_run_keeps_rejected_order(tmp_path: Path) -> None:
 
     statuses = {order.order_id: order.status for order in result.orders}
     assert statuses[ORDER_A] is OrderStatus.REJECTED
-    assert statuses[ORDER_B] is OrderStatus.FAILED
+    assert statuses[ORDER_B] is OrderStatus.DEFERRED
 
 
 def test_order_in_flight_may_have_been_created(tmp_path: Path) -> None:
@@ -226,3 +231,218 @@ def test_unwritable_results_folder_stops_before_sending(tmp_path: Path) -> None:
         with pytest.raises(ReportError):
             asyncio.run(scenario())
         assert sandbox.fulfillment_log() == []
+
+
+def run_synthetic(
+    tmp_path: Path,
+    sandbox: object,
+    orders: Sequence[object],
+    *,
+    client: object,
+    settings: Settings,
+    stop: object = None,
+    ledger: object = None,
+) -> FileResult:
+    """Import an export of `orders` (made by importer.sandbox.synthetic) into the sandbox."""
+    from importer.sandbox.synthetic import write_export
+
+    path = tmp_path / "agency.csv"
+    write_export(path, orders)  # type: ignore[arg-type]
+
+    async def scenario() -> FileResult:
+        async with client:  # type: ignore[attr-defined]
+            return await import_file(
+                FileJob(path=path, results_path=tmp_path / "agency.results.xlsx"),
+                settings=settings,
+                templates=TEMPLATES,
+                client=client,  # type: ignore[arg-type]
+                notice=lambda _: None,
+                show_progress=False,
+                ledger=ledger,  # type: ignore[arg-type]
+                stop=stop,  # type: ignore[arg-type]
+            )
+
+    return asyncio.run(scenario())
+
+
+def import_one_location(
+    tmp_path: Path, count: int, *, daily_limit: int, **settings: Any
+) -> tuple[FileResult, int, int]:
+    """Import `count` orders of one location; return the result, fulfillments and 429 answers."""
+    from importer.client import HighLevelClient
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+
+    orders = synthetic_orders(location_ids(1), count)
+    with Sandbox(synthetic_seed(orders), tokens={"t": None}, daily_limit=daily_limit) as sandbox:
+        client = HighLevelClient(base_url=sandbox.base_url, token="t", token_source="the test")
+        options = Settings(token="t", base_url=sandbox.base_url, **settings)
+        result = run_synthetic(tmp_path, sandbox, orders, client=client, settings=options)
+        created = len(sandbox.fulfillment_log())
+        limited = sum(1 for record in sandbox.request_log() if record.status == 429)
+    return result, created, limited
+
+
+def test_daily_limit_defers_rest(tmp_path: Path) -> None:
+    """When the day's requests run low, the orders not started are deferred, not failed."""
+    result, created, limited = import_one_location(
+        tmp_path, 12, daily_limit=20, daily_reserve=2, concurrency=1
+    )
+    statuses = [order.status for order in result.orders]
+    assert statuses.count(OrderStatus.CREATED) == created
+    assert statuses.count(OrderStatus.DEFERRED) == 12 - created
+    assert created >= 5
+    assert limited == 0
+
+
+def test_daily_limit_message_says_when_to_rerun(tmp_path: Path) -> None:
+    result, _, _ = import_one_location(tmp_path, 6, daily_limit=8, daily_reserve=0, concurrency=1)
+    assert "after midnight UTC" in result.orders[-1].message
+
+
+def test_daily_limit_of_one_location_spares_others(tmp_path: Path) -> None:
+    """A location out of daily requests defers only its own orders."""
+    from importer.client import HighLevelClient
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+
+    busy, quiet = location_ids(2)
+    orders = synthetic_orders([busy, quiet], 5)
+    with Sandbox(synthetic_seed(orders), tokens={"t": None}, daily_limit=30) as sandbox:
+        # Another tool has used all but 4 of the busy location's requests for the day.
+        headers = {"Authorization": "Bearer t", "Version": "2021-07-28"}
+        query = {"altId": busy, "altType": "location"}
+        for _ in range(26):
+            httpx.get(
+                f"{sandbox.base_url}/payments/orders/{orders[0].order_id}",
+                params=query,
+                headers=headers,
+            )
+        client = HighLevelClient(base_url=sandbox.base_url, token="t", token_source="the test")
+        settings = Settings(token="t", base_url=sandbox.base_url, daily_reserve=0)
+        result = run_synthetic(tmp_path, sandbox, orders, client=client, settings=settings)
+
+    deferred = {
+        order.location_id for order in result.orders if order.status is OrderStatus.DEFERRED
+    }
+    assert deferred == {busy}
+
+
+def test_daily_limit_checked_before_other_workers_start(tmp_path: Path) -> None:
+    """The workers of a location wait for its first answer, which tells what the day has left."""
+    result, _, _ = import_one_location(tmp_path, 8, daily_limit=10, daily_reserve=4)
+    statuses = [order.status for order in result.orders]
+    assert statuses.count(OrderStatus.CREATED) == 1
+
+
+def test_each_location_sent_its_own_token(tmp_path: Path) -> None:
+    """Orders of two locations with a token each are all created; each token opens one."""
+    from importer.client import Credential, HighLevelClient
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+
+    first, second = location_ids(2)
+    orders = synthetic_orders([first, second], 3)
+    tokens = {"token-a": [first], "token-b": [second]}
+    with Sandbox(synthetic_seed(orders), tokens=tokens) as sandbox:
+        client = HighLevelClient(
+            base_url=sandbox.base_url,
+            location_tokens={
+                first: Credential("token-a", "the test"),
+                second: Credential("token-b", "the test"),
+            },
+        )
+        settings = Settings(base_url=sandbox.base_url)
+        result = run_synthetic(tmp_path, sandbox, orders, client=client, settings=settings)
+
+    assert [order.status for order in result.orders] == [OrderStatus.CREATED] * 6
+
+
+def test_location_without_token_rejected_others_sent(tmp_path: Path) -> None:
+    from importer.client import Credential, HighLevelClient
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+
+    first, second = location_ids(2)
+    orders = synthetic_orders([first, second], 2)
+    with Sandbox(synthetic_seed(orders), tokens={"token-a": [first]}) as sandbox:
+        client = HighLevelClient(
+            base_url=sandbox.base_url, location_tokens={first: Credential("token-a", "the test")}
+        )
+        settings = Settings(base_url=sandbox.base_url)
+        result = run_synthetic(tmp_path, sandbox, orders, client=client, settings=settings)
+
+    statuses = {(order.location_id, order.status) for order in result.orders}
+    assert statuses == {(first, OrderStatus.CREATED), (second, OrderStatus.REJECTED)}
+
+
+def test_stop_request_defers_orders_not_started(tmp_path: Path) -> None:
+    """Once a stop is requested, the orders on their way finish and the rest are deferred."""
+    from importer.client import HighLevelClient
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+    from importer.stopping import StopRequest
+
+    orders = synthetic_orders(location_ids(1), 40)
+    stop = StopRequest()
+    with Sandbox(synthetic_seed(orders), tokens={"t": None}, latency_seconds=0.02) as sandbox:
+        client = HighLevelClient(base_url=sandbox.base_url, token="t", token_source="the test")
+        stop.on_request(client.stop)
+        settings = Settings(token="t", base_url=sandbox.base_url, concurrency=2)
+
+        def stop_soon() -> None:
+            time.sleep(0.3)
+            stop.request()
+
+        stopper = threading.Thread(target=stop_soon)
+        stopper.start()
+        result = run_synthetic(
+            tmp_path, sandbox, orders, client=client, settings=settings, stop=stop
+        )
+        stopper.join()
+        created = len(sandbox.fulfillment_log())
+
+    statuses = [order.status for order in result.orders]
+    assert statuses.count(OrderStatus.CREATED) == created
+    assert statuses.count(OrderStatus.DEFERRED) == 40 - created
+    assert 0 < created < 40
+    assert result.stopped_reason
+
+
+def _order_reads(sandbox: object) -> int:
+    """Count the get-order requests the sandbox served (not the fulfillment listings)."""
+    log = sandbox.request_log()  # type: ignore[attr-defined]
+    return sum(1 for r in log if r.method == "GET" and not r.path.endswith("/fulfillments"))
+
+
+def test_known_order_not_read_again(tmp_path: Path) -> None:
+    """A second package of an order the ledger has seen, with price IDs, needs no order read."""
+    from importer.client import HighLevelClient
+    from importer.ledger import Ledger
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+    from importer.submit import LedgerRun
+
+    orders = synthetic_orders(location_ids(1), 3)
+    second_packages = [
+        dataclasses.replace(order, tracking_number=other.tracking_number)
+        for order, other in zip(orders, synthetic_orders(location_ids(2), 3)[3:], strict=True)
+    ]
+    ledger = Ledger.open(tmp_path / "state")
+    with Sandbox(synthetic_seed(orders), tokens={"t": None}) as sandbox:
+        settings = Settings(token="t", base_url=sandbox.base_url)
+        results = []
+        for number, export in enumerate((orders, second_packages)):
+            run = LedgerRun(ledger, ledger.start_run("import", dry_run=False))
+            client = HighLevelClient(base_url=sandbox.base_url, token="t", token_source="the test")
+            folder = tmp_path / f"run{number}"
+            folder.mkdir()
+            reads_before = _order_reads(sandbox)
+            results.append(
+                run_synthetic(folder, sandbox, export, client=client, settings=settings, ledger=run)
+            )
+            reads = _order_reads(sandbox) - reads_before
+    ledger.close()
+
+    assert [order.status for order in results[1].orders] == [OrderStatus.CREATED] * 3
+    assert reads == 0

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from importer.ratelimit import SlidingWindowLimiter
+from importer.ratelimit import RateHeaders, SlidingWindowLimiter
 
 
 class FakeClock:
@@ -82,10 +82,9 @@ def test_budget_used_by_others_is_kept_free() -> None:
 
     async def scenario() -> float:
         limiter = SlidingWindowLimiter(max_requests=10, interval_seconds=1.0, clock=clock)
-        for _ in range(2):
-            limiter.release(await limiter.acquire())
-        # The server has 3 requests left of 10: 5 were sent by another client.
-        limiter.observe(remaining=3, server_max=10)
+        limiter.release(await limiter.acquire())
+        # The server has 3 requests left of 10 after our second: 5 were sent by another client.
+        limiter.release(await limiter.acquire(), RateHeaders(remaining=3, server_max=10))
         for _ in range(3):
             limiter.release(await limiter.acquire())
         return limiter._delay()
@@ -99,7 +98,7 @@ def test_others_slots_free_after_interval() -> None:
 
     async def scenario() -> float:
         limiter = SlidingWindowLimiter(max_requests=4, interval_seconds=1.0, clock=clock)
-        limiter.observe(remaining=0, server_max=4)
+        limiter.release(await limiter.acquire(), RateHeaders(remaining=0, server_max=4))
         clock.now = 1.5
         return limiter._delay()
 
@@ -112,8 +111,73 @@ def test_headers_missing_change_nothing() -> None:
 
     async def scenario() -> float:
         limiter = SlidingWindowLimiter(max_requests=2, interval_seconds=1.0, clock=clock)
-        limiter.observe(remaining=None, server_max=None)
-        limiter.release(await limiter.acquire())
+        limiter.release(await limiter.acquire(), RateHeaders())
         return limiter._delay()
 
     assert asyncio.run(scenario()) == 0.0
+
+
+def _limiter_after(headers: RateHeaders, *, max_requests: int = 100) -> SlidingWindowLimiter:
+    """A limiter that has sent one request and read `headers` from its response."""
+    clock = FakeClock()
+
+    async def scenario() -> SlidingWindowLimiter:
+        limiter = SlidingWindowLimiter(
+            max_requests=max_requests, interval_seconds=10.0, clock=clock
+        )
+        limiter.release(await limiter.acquire(), headers)
+        return limiter
+
+    return asyncio.run(scenario())
+
+
+def test_interval_learned_from_header() -> None:
+    limiter = _limiter_after(RateHeaders(interval_ms=2500))
+    assert limiter.interval_seconds == 2.5
+
+
+def test_lower_server_max_learned() -> None:
+    limiter = _limiter_after(RateHeaders(server_max=40, remaining=39))
+    assert limiter.max_requests == 40
+
+
+def test_configured_max_kept_below_server_max() -> None:
+    """A limit set lower than the server's keeps room for other tools."""
+    limiter = _limiter_after(RateHeaders(server_max=100, remaining=99), max_requests=60)
+    assert limiter.max_requests == 60
+
+
+def test_daily_remaining_unknown_before_response() -> None:
+    limiter = SlidingWindowLimiter(max_requests=5, interval_seconds=1.0)
+    assert limiter.daily_remaining is None
+
+
+def test_daily_remaining_counts_requests_sent_since() -> None:
+    """The day's count from a response goes down with each request sent after it."""
+    clock = FakeClock()
+
+    async def scenario() -> int | None:
+        limiter = SlidingWindowLimiter(max_requests=10, interval_seconds=1.0, clock=clock)
+        first = await limiter.acquire()
+        second = await limiter.acquire()
+        limiter.release(first, RateHeaders(daily_remaining=50))
+        await limiter.acquire()
+        limiter.release(second)
+        return limiter.daily_remaining
+
+    assert asyncio.run(scenario()) == 48
+
+
+def test_older_daily_count_ignored() -> None:
+    """A response to an earlier request does not undo what a later one reported."""
+    clock = FakeClock()
+
+    async def scenario() -> int | None:
+        limiter = SlidingWindowLimiter(max_requests=10, interval_seconds=1.0, clock=clock)
+        first = await limiter.acquire()
+        second = await limiter.acquire()
+        limiter.release(second, RateHeaders(daily_remaining=20))
+        limiter.release(first, RateHeaders(daily_remaining=21))
+        return limiter.daily_remaining
+
+    assert asyncio.run(scenario()) == 20

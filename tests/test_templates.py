@@ -368,6 +368,7 @@ SAMPLES: dict[str, Sample] = {
 # Sheets in this repository that are not tool exports, and the template each must pick.
 REPOSITORY_SHEETS = [
     ("sample_data/manual_fulfillments.csv", "generic"),
+    ("sample_data/agency_locations_2026-12-01.csv", "generic"),
     ("sample_data/shipstation_shipments_2026-12-01.csv", "shipstation"),
     ("sample_data/ups_worldship_2026-12-01.xlsx", "ups_worldship"),
     *(

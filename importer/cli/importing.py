@@ -12,6 +12,7 @@ import secrets
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -42,6 +43,7 @@ from importer.mapping import (
 from importer.pipeline import FileJob, import_file, plural
 from importer.records import FileResult, OrderStatus
 from importer.sandbox import Sandbox
+from importer.stopping import StopRequest
 from importer.submit import LedgerRun
 
 _SHOWN_PROBLEMS = 10
@@ -174,10 +176,54 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
         if not settings.dry_run:
             require_credentials(settings)
         token_holder.append(settings.token)
+        token_holder.extend(credential.token for credential in settings.location_tokens.values())
         jobs = [FileJob(path=path, results_path=args.results) for path in paths]
         show_progress = sys.stderr.isatty() and not args.verbose
-        with _open_ledger(settings, sandbox=args.sandbox) as ledger:
-            return asyncio.run(_import_all(jobs, settings, templates, show_progress, ledger))
+        stop = StopRequest()
+        with _open_ledger(settings, sandbox=args.sandbox) as ledger, _stop_on_signals(stop):
+            return asyncio.run(_import_all(jobs, settings, templates, show_progress, ledger, stop))
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: StopRequest) -> Iterator[None]:
+    """Stop gracefully on the first Ctrl-C or SIGTERM, and at once on the second.
+
+    The first lets the requests on their way finish and writes the results;
+    the second exits on the spot. Either way the ledger knows what was sent,
+    so running the file again sends only what is missing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(number: int, frame: object) -> None:
+        if stop.requested:
+            _say_now(
+                "Stopped at once; the results workbook was not written. Run the file again "
+                "to finish: nothing already sent is sent twice."
+            )
+            os._exit(EXIT_ABORTED)
+        _say_now(
+            "Stopping: no new orders are sent; the ones on their way finish and the results "
+            "are written. Press Ctrl-C again to quit at once."
+        )
+        stop.request()
+
+    previous = {number: signal.signal(number, handle) for number in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _say_now(message: str) -> None:
+    """Write to stderr from a signal handler, which must not reenter Python's buffered streams."""
+    with contextlib.suppress(OSError, ValueError):
+        os.write(sys.stderr.fileno(), (message + "\n").encode("utf-8", "replace"))
 
 
 @contextlib.contextmanager
@@ -232,15 +278,16 @@ async def _import_all(
     templates: Sequence[Template],
     show_progress: bool,
     ledger: Ledger | None = None,
+    stop: StopRequest | None = None,
 ) -> int:
-    _cancel_on_sigterm()
+    stop = stop or StopRequest()
     run = None
     if ledger is not None:
         run = LedgerRun(ledger, ledger.start_run("import", dry_run=settings.dry_run))
     heartbeat = asyncio.create_task(_beat(run))
     outcome = "aborted"
     try:
-        exit_code = await _import_jobs(jobs, settings, templates, show_progress, run)
+        exit_code = await _import_jobs(jobs, settings, templates, show_progress, run, stop)
         outcome = {EXIT_OK: "done", EXIT_SOME_ORDERS_NOT_DONE: "some orders not done"}.get(
             exit_code, "aborted"
         )
@@ -268,11 +315,18 @@ async def _import_jobs(
     templates: Sequence[Template],
     show_progress: bool,
     run: LedgerRun | None,
+    stop: StopRequest,
 ) -> int:
     exit_code = EXIT_OK
     client = _client(settings)
+    if client is not None:
+        stop.on_request(client.stop)
     try:
         for job in jobs:
+            if stop.requested:
+                print(f"{job.path}: not imported, because the import was stopped.", file=sys.stderr)
+                exit_code = EXIT_ABORTED
+                continue
             try:
                 result = await import_file(
                     job,
@@ -282,6 +336,7 @@ async def _import_jobs(
                     notice=notice,
                     show_progress=show_progress,
                     ledger=run,
+                    stop=stop,
                 )
             except InputFileError as error:
                 print(f"error: {error}", file=sys.stderr)
@@ -305,22 +360,14 @@ async def _import_jobs(
     return exit_code
 
 
-def _cancel_on_sigterm() -> None:
-    """Treat SIGTERM (a scheduler stopping the job) like Ctrl-C: stop and write the results."""
-    task = asyncio.current_task()
-    if task is None:
-        return
-    with contextlib.suppress(NotImplementedError, RuntimeError):  # not available on Windows
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-
-
 def _client(settings: Settings) -> HighLevelClient | None:
-    if not (settings.token and settings.location_id):
+    if not settings.has_token:
         return None
     return HighLevelClient(
         base_url=settings.base_url,
         token=settings.token,
         token_source=settings.token_source,
+        location_tokens=settings.location_tokens,
         rate_limit=settings.rate_limit,
         retry=settings.retry,
         timeout_seconds=settings.timeout_seconds,
@@ -328,6 +375,8 @@ def _client(settings: Settings) -> HighLevelClient | None:
 
 
 def _exit_code_of(result: FileResult) -> int:
+    if result.count(OrderStatus.DEFERRED):
+        return EXIT_ABORTED
     if result.count(OrderStatus.REJECTED) or result.count(OrderStatus.FAILED):
         return EXIT_SOME_ORDERS_NOT_DONE
     if _rows_without_order(result):
@@ -347,10 +396,13 @@ def _rows_without_order(result: FileResult) -> list[int]:
 def print_summary(result: FileResult, out: TextIO) -> None:
     """Print what happened to a file: counts per status and the first problems."""
     print(f"{result.path}: template {result.template} ({result.template_match})", file=out)
+    shown: tuple[OrderStatus, ...]
     if result.dry_run:
         shown = (OrderStatus.READY, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
     else:
         shown = (OrderStatus.CREATED, OrderStatus.SKIPPED, OrderStatus.REJECTED, OrderStatus.FAILED)
+    if result.count(OrderStatus.DEFERRED):
+        shown += (OrderStatus.DEFERRED,)
     counts = [f"{result.count(status)} {status.value}" for status in shown]
     if not result.orders:
         print("  no orders found: the file has no data rows with an order", file=out)
@@ -366,7 +418,11 @@ def print_summary(result: FileResult, out: TextIO) -> None:
     if emailed:
         print(f"  {plural(emailed, 'customer')} emailed by HighLevel", file=out)
 
-    not_done = [o for o in result.orders if o.status in (OrderStatus.REJECTED, OrderStatus.FAILED)]
+    not_done = [
+        order
+        for order in result.orders
+        if order.status in (OrderStatus.REJECTED, OrderStatus.FAILED, OrderStatus.DEFERRED)
+    ]
     for order in not_done[:_SHOWN_PROBLEMS]:
         first_line = order.message.splitlines()[0] if order.message else ""
         print(
