@@ -1197,26 +1197,21 @@ class AgencySheet:
         )
         return Case(order, rows, "rejected", reason, location_id=named.id)
 
-    # NOTE: the import takes an order's location from its first row and checks the later rows
-    # against it. So an empty Location ID rejects the order on its first row but changes nothing
-    # on a later row. The two cases below record that behaviour as it is, not as settled.
-
     def first_row_without_location(self, order: Order) -> Case:
         rows = self._item_rows(order, self._package(order), order.lines)
         rows[0][AGENCY_HEADER.index("Location ID")] = ""
         reason = (
-            "The first row leaves Location ID empty, which means the run's location, "
-            f"{NORTHWIND.name}, but the other rows name {order.location.name}. The rows "
-            "disagree, so the order is rejected before any request."
+            "The first row leaves Location ID empty. The order's other rows name "
+            f"{order.location.name}, so the whole order goes there."
         )
-        return Case(order, rows, "rejected", reason)
+        return self._created(order, rows, all_items(order), 1, reason)
 
     def later_row_without_location(self, order: Order) -> Case:
         rows = self._item_rows(order, self._package(order), order.lines)
         rows[-1][AGENCY_HEADER.index("Location ID")] = ""
         reason = (
-            "The last row leaves Location ID empty. The order's first row names "
-            f"{order.location.name}, and the import takes the location from the first row."
+            "The last row leaves Location ID empty. The order's other rows name "
+            f"{order.location.name}, so the whole order goes there."
         )
         return self._created(order, rows, all_items(order), 1, reason)
 

@@ -485,8 +485,13 @@ AGENCY = SampleFile(
             {"BOTTLE-750": 1, "JKT-RAIN-M": 1, "TEE-SND-S": 1},
             location=LOCATION_ID,
         ),
-        # the first row leaves Location ID empty
-        "6b08e306047645df3f7cc86b": not_created("rejected", (47, 48, 49), location=None),
+        # the first row leaves Location ID empty: the other rows give the location
+        "6b08e306047645df3f7cc86b": created(
+            (47, 48, 49),
+            "789015186829",
+            {"COF-ESP-340": 1, "COF-DEC-340": 2, "KETTLE-GOOSE": 1},
+            location=SALTMARSH_ID,
+        ),
         "6b091843a0c022300d49aa71": created(
             (50, 51),
             "712387074130 790744391800",
@@ -524,15 +529,12 @@ AGENCY = SampleFile(
     problem_columns={
         5: "Location ID",  # a location that the token may not use
         6: "Location ID",
-        48: "Location ID",  # differs from the empty cell of the order's first row
-        49: "Location ID",
         52: "Order ID",  # no such order at the location that the rows name
         53: "Order ID",
     },
     options=(),
     notify_setting=False,
 )
-AGENCY_CONFLICTING_ORDER = "6b08e306047645df3f7cc86b"
 
 SAMPLES = (SHIPSTATION, UPS_WORLDSHIP, MANUAL, AGENCY)
 
@@ -931,13 +933,6 @@ def test_import_reads_order_location(sample: SampleFile, first_runs: dict[str, I
     }
 
     assert requested == expected
-
-
-def test_import_conflicting_locations_not_read(first_runs: dict[str, ImportRun]) -> None:
-    """An order whose rows name two locations is rejected without a request about it."""
-    requested = requested_locations(first_runs[AGENCY.key])
-
-    assert AGENCY_CONFLICTING_ORDER not in requested
 
 
 @by_sample

@@ -98,3 +98,14 @@ def test_location_column_overrides_default() -> None:
     """A location ID on the rows replaces the run's location for that order."""
     result = grouped([row(**{"Location ID": "OtherLocation0000000"})])
     assert result.orders[0].location_id == "OtherLocation0000000"
+
+
+def test_empty_first_location_takes_later_rows() -> None:
+    """An order's first row without a location takes the one its later rows name."""
+    result = grouped([row(), row(**{"Location ID": "OtherLocation0000000"})])
+    assert result.orders[0].location_id == "OtherLocation0000000"
+
+
+def test_empty_first_location_not_a_conflict() -> None:
+    result = grouped([row(), row(**{"Location ID": "OtherLocation0000000"})])
+    assert not result.orders[0].has_errors

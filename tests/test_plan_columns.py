@@ -217,3 +217,15 @@ def test_ups_numbers_checked_as_carriers_do() -> None:
     ]
     assert fast.tolist() == expected
     assert sum(expected) > 200  # about one number in ten has a right check digit
+
+
+def test_empty_first_location_takes_later_rows_in_columns() -> None:
+    """The columnar path, like the row path, takes the first location an order's rows name."""
+    first = {"Order ID": ORDERS[0], "Tracking Number": TRACKINGS[0], "Location ID": ""}
+    second = {"Order ID": ORDERS[0], "Tracking Number": TRACKINGS[0], "Location ID": "OtherLoc1"}
+    table = make_table([first, second])
+    mapping = mapping_for(table)
+    grouping = group_shipments(
+        normalize_table(table, mapping, columnar=True), mapping=mapping, default_location="Loc1"
+    )
+    assert list(grouping.orders)[0].location_id == "OtherLoc1"

@@ -276,11 +276,17 @@ class OrderList(Sequence[OrderGroup]):
         return self._positions[self._starts[index] : self._starts[index + 1]]
 
     def _order_locations(self) -> pa.Array:
-        """Return each order's location: its first row's, or the default when that row has none."""
-        first = self._positions[self._starts[:-1]]
-        given = pc.take(self._shipments.text["location_id"], pa.array(first))
-        default = pa.scalar(self._default_location, pa.large_string())
-        return pc.if_else(pc.equal(given, ""), default, given)
+        """Return each order's location: the first that its rows name, or the default."""
+        named = pc.take(self._shipments.text["location_id"], pa.array(self._positions))
+        with_location = np.flatnonzero(pc.not_equal(named, "").to_numpy(zero_copy_only=False))
+        order_of = np.searchsorted(self._starts, with_location, side="right") - 1
+        orders, first = np.unique(order_of, return_index=True)
+
+        locations = np.full(len(self._starts) - 1, self._default_location, dtype=object)
+        locations[orders] = named.take(pa.array(with_location[first])).to_numpy(
+            zero_copy_only=False
+        )
+        return pa.array(locations, pa.large_string())
 
     def _complex_orders(self, live: np.ndarray) -> np.ndarray:
         """Mark the orders that group_unique_rows must build."""

@@ -55,6 +55,8 @@ def group_unique_rows(
 ) -> Grouping:
     """Group rows that repeat no other row, as group_rows does after setting repeats aside."""
     orders: dict[str, OrderGroup] = {}
+    # Orders whose rows have named no location so far: they have the default for now.
+    located_by_default: set[str] = set()
     rows_without_order: list[ShipmentRow] = []
     for row in rows:
         if not row.order_id:
@@ -63,8 +65,12 @@ def group_unique_rows(
 
         order = orders.get(row.order_id)
         if order is None:
-            location = row.location_id or default_location
-            order = orders[row.order_id] = OrderGroup(row.order_id, location)
+            order = orders[row.order_id] = OrderGroup(row.order_id, default_location)
+            located_by_default.add(row.order_id)
+        if row.location_id and row.order_id in located_by_default:
+            # The first row that names a location gives the order's, wherever it is.
+            order.location_id = row.location_id
+            located_by_default.discard(row.order_id)
         _add_row(order, row, mapping)
 
     return Grouping(list(orders.values()), rows_without_order)
