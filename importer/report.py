@@ -40,6 +40,7 @@ SUMMARY_HEADERS = ("Field", "Value")
 ORDER_HEADERS = (
     "Order ID",
     "Order Number",
+    "Location",
     "Status",
     "Fulfillment ID",
     "Tracking Numbers",
@@ -174,7 +175,7 @@ def _summary_fields(result: FileResult) -> list[tuple[str, CellValue]]:
         ("Template", result.template),
         ("Match score", result.template_score),
         ("Match", result.template_match),
-        ("Location", result.location_id),
+        ("Location", _locations_text(result)),
         ("Started", _local_naive(result.started_at)),
         ("Finished", _local_naive(result.finished_at)),
         ("Duration (seconds)", _duration_seconds(result)),
@@ -191,6 +192,21 @@ def _summary_fields(result: FileResult) -> list[tuple[str, CellValue]]:
     fields += [("Note", note) for note in result.notes]
     fields.append(("What to do next", _next_steps(result)))
     return fields
+
+
+_NAMED_LOCATIONS = 10
+
+
+def _locations_text(result: FileResult) -> str:
+    """Name the run's location, or every location the orders went to when there are several."""
+    locations = sorted({order.location_id for order in result.orders if order.location_id})
+    if len(locations) <= 1:
+        return locations[0] if locations else result.location_id
+    named = ", ".join(locations[:_NAMED_LOCATIONS])
+    more = len(locations) - _NAMED_LOCATIONS
+    if more > 0:
+        named += f" and {more} more"
+    return f"{len(locations)} locations: {named}"
 
 
 def _counted_statuses(result: FileResult) -> list[OrderStatus]:
@@ -296,6 +312,7 @@ def _order_values(order: OrderResult) -> list[CellValue]:
     return [
         order.order_id,
         order.order_number,
+        order.location_id,
         order.status.value,
         order.fulfillment_id,
         _lines(tracking.number for tracking in order.trackings),

@@ -202,9 +202,12 @@ def _whole_number(value: Any) -> int:
 
 def _read_failure(response: ApiResponse, order: OrderGroup, mapping: ColumnMapping) -> Resolution:
     if response.status_code in (400, 404) and "not found" in response.message.lower():
+        if mapping.header_of("location_id") is not None:
+            advice = "check the order ID and the location ID in these rows"
+        else:
+            advice = "check the order ID and that the token is for the right sub-account"
         problem = Problem(
-            f"order {order.order_id} was not found in location {order.location_id}; "
-            "check the order ID and that the token is for the right sub-account",
+            f"order {order.order_id} was not found in location {order.location_id}; {advice}",
             tuple(order.rows),
             mapping.header_of("order_id"),
         )

@@ -622,7 +622,7 @@ def test_frozen_panes(tmp_path: Path, name: str, panes: str) -> None:
     assert _sheet(_write(tmp_path), name).freeze_panes == panes
 
 
-@pytest.mark.parametrize(("name", "ref"), [("Orders", "A1:M5"), ("Rows", "A1:I9")])
+@pytest.mark.parametrize(("name", "ref"), [("Orders", "A1:N5"), ("Rows", "A1:I9")])
 def test_autofilter_covers_table(tmp_path: Path, name: str, ref: str) -> None:
     """Orders and Rows have an autofilter over the whole table."""
     assert _sheet(_write(tmp_path), name).auto_filter.ref == ref
@@ -883,3 +883,27 @@ def test_unsure_match_next_step_names_options(tmp_path: Path) -> None:
     result.confirm_with = '--template generic --map order_id="Ordr ID"'
     steps = _summary_value(_write(tmp_path, result), "What to do next")
     assert '--map order_id="Ordr ID"' in str(steps)
+
+
+def test_order_location_listed(tmp_path: Path) -> None:
+    workbook = _write(tmp_path)
+    assert _order_record(workbook, CREATED_ID)["Location"].value == LOCATION
+
+
+def test_summary_names_several_locations(tmp_path: Path) -> None:
+    """A file for several sub-accounts lists them all under Location."""
+    orders = _orders()
+    orders[1].location_id = "OtherLocation0000000"
+    workbook = _write(tmp_path, _file_result(orders=orders))
+    assert _summary_value(workbook, "Location") == (
+        f"2 locations: {LOCATION}, OtherLocation0000000"
+    )
+
+
+def test_deferred_count_and_next_step(tmp_path: Path) -> None:
+    """Deferred orders get their own count and a next step saying to run the file again."""
+    orders = _orders()
+    orders[3].status = OrderStatus.DEFERRED
+    workbook = _write(tmp_path, _file_result(orders=orders))
+    assert _summary_value(workbook, "Orders deferred") == 1
+    assert "Import the file again to send them" in str(_summary_value(workbook, "What to do next"))
