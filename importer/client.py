@@ -15,13 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import certifi
 import httpx
 
 from importer.errors import (
@@ -32,13 +34,20 @@ from importer.errors import (
     LocationAccessError,
     NoTokenError,
 )
-from importer.ratelimit import RateHeaders, SlidingWindowLimiter
+from importer.ratelimit import LimiterStopped, RateHeaders, SlidingWindowLimiter
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2021-07-28"
+# Connections kept open per location. Each location has a pool of its own,
+# because httpcore looks through every connection of a pool, and every request
+# waiting for one, whenever a request starts or ends. With one pool for fifty
+# busy locations, that took more CPU time than the requests themselves.
+MAX_CONNECTIONS = 16
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 _MAX_MESSAGE_LENGTH = 300
+# A 429 asking for a longer wait than this defers the location's orders instead.
+_LONGEST_WAIT_SECONDS = 120.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +117,8 @@ class HighLevelClient:
     """Sends requests with each location's token, rate limited per location.
 
     `location_tokens` gives the locations that have a token of their own; the
-    others use `token`, when it is set.
+    others use `token`, when it is set. `observer`, when given, is called with
+    each response's send time and status, for measurements.
     """
 
     def __init__(
@@ -121,24 +131,26 @@ class HighLevelClient:
         rate_limit: RateLimit = RateLimit(),
         retry: RetryPolicy = RetryPolicy(),
         timeout_seconds: float = 30.0,
-        max_connections: int = 100,
+        max_connections: int = MAX_CONNECTIONS,
         transport: httpx.AsyncBaseTransport | None = None,
+        observer: Callable[[float, int], None] | None = None,
     ) -> None:
         self._default = Credential(token, token_source) if token else None
         self._location_tokens = dict(location_tokens or {})
         self._rate_limit = rate_limit
         self._retry = retry
         self._limiters: dict[str, SlidingWindowLimiter] = {}
+        self._pools: dict[str, httpx.AsyncClient] = {}
         self._stopping = False
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            headers={"Version": API_VERSION, "Accept": "application/json"},
-            timeout=timeout_seconds,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
+        self._base_url = base_url
+        self._timeout = timeout_seconds
+        self._limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
         )
+        self._transport = transport
+        self._observer = observer
+        # One TLS context for every location's pool: building one reads the CA file.
+        self._tls = ssl.create_default_context(cafile=certifi.where())
 
     async def __aenter__(self) -> HighLevelClient:
         return self
@@ -147,11 +159,15 @@ class HighLevelClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for pool in self._pools.values():
+            await pool.aclose()
+        self._pools.clear()
 
     def stop(self) -> None:
         """Start no new request from now on; the requests on their way finish."""
         self._stopping = True
+        for limiter in self._limiters.values():
+            limiter.stop()
 
     @property
     def stopping(self) -> bool:
@@ -208,12 +224,15 @@ class HighLevelClient:
     ) -> ApiResponse:
         credential = self._credential(location_id)
         limiter = self._limiter(location_id)
+        http = self._pool(location_id)
         failures = 0
         rate_limit_waits = 0
         while True:
             self._check_may_send(limiter, location_id)
             try:
-                response = await self._send_once(limiter, credential, method, path, params, json)
+                response = await self._send_once(
+                    limiter, http, credential, method, path, params, json
+                )
             except TransportFailure as error:
                 failures += 1
                 if not idempotent:
@@ -228,11 +247,13 @@ class HighLevelClient:
                 raise LocationAccessError(message, location_id)
             if response.status_code == 401:
                 message = self._authentication_message(response, location_id, credential)
+                if location_id in self._location_tokens:
+                    # That location's own token: the other locations can go on.
+                    raise LocationAccessError(message, location_id)
                 raise AuthenticationError(message)
 
-            if response.status_code == 429 and limiter.daily_remaining == 0:
-                raise DailyLimitError(_daily_limit_message(location_id), location_id)
             if response.status_code == 429:
+                self._check_wait_is_short(response, location_id)
                 rate_limit_waits += 1
                 if rate_limit_waits > self._retry.max_rate_limit_waits:
                     return response
@@ -252,6 +273,22 @@ class HighLevelClient:
         if limiter.daily_remaining == 0:
             raise DailyLimitError(_daily_limit_message(location_id), location_id)
 
+    def _check_wait_is_short(self, response: ApiResponse, location_id: str) -> None:
+        """Give up on a location for today rather than wait for hours after a 429.
+
+        HighLevel answers 429 both for the burst limit (wait a few seconds) and
+        for the daily limit (wait until the next day).
+        """
+        if _header_int(response.headers, "X-RateLimit-Daily-Remaining") == 0:
+            raise DailyLimitError(_daily_limit_message(location_id), location_id)
+        wait = _retry_after_seconds(response)
+        if wait > _LONGEST_WAIT_SECONDS:
+            raise DailyLimitError(
+                f"HighLevel asked to wait {wait / 60:.0f} minutes before the next request "
+                f"for location {location_id}.",
+                location_id,
+            )
+
     def _credential(self, location_id: str) -> Credential:
         credential = self._location_tokens.get(location_id, self._default)
         if credential is None:
@@ -261,19 +298,23 @@ class HighLevelClient:
     async def _send_once(
         self,
         limiter: SlidingWindowLimiter,
+        http: httpx.AsyncClient,
         credential: Credential,
         method: str,
         path: str,
         params: dict[str, str] | None,
         json: dict[str, object] | None,
     ) -> ApiResponse:
-        slot = await limiter.acquire()
+        try:
+            slot = await limiter.acquire()
+        except LimiterStopped:
+            raise InterruptedRunError(
+                "the import was stopped before this request was sent"
+            ) from None
         started = time.monotonic()
         headers = {"Authorization": f"Bearer {credential.token}"}
         try:
-            response = await self._http.request(
-                method, path, params=params, json=json, headers=headers
-            )
+            response = await http.request(method, path, params=params, json=json, headers=headers)
         except httpx.TransportError as error:
             limiter.release(slot)
             logger.debug("%s %s: no response (%s)", method, path, type(error).__name__)
@@ -282,10 +323,26 @@ class HighLevelClient:
             limiter.release(slot)
             raise
         limiter.release(slot, _rate_headers(response.headers))
+        if self._observer is not None:
+            self._observer(started, response.status_code)
 
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug("%s %s -> %s in %.0f ms", method, path, response.status_code, elapsed_ms)
         return _to_api_response(response)
+
+    def _pool(self, location_id: str) -> httpx.AsyncClient:
+        """Return the location's own connections to the API, opened on first use."""
+        pool = self._pools.get(location_id)
+        if pool is None:
+            pool = self._pools[location_id] = httpx.AsyncClient(
+                base_url=self._base_url,
+                headers={"Version": API_VERSION, "Accept": "application/json"},
+                timeout=self._timeout,
+                limits=self._limits,
+                transport=self._transport,
+                verify=self._tls,
+            )
+        return pool
 
     def _limiter(self, location_id: str) -> SlidingWindowLimiter:
         limiter = self._limiters.get(location_id)
@@ -300,7 +357,8 @@ class HighLevelClient:
         self, limiter: SlidingWindowLimiter, response: ApiResponse, method: str, path: str
     ) -> None:
         wait = _retry_after_seconds(response) or limiter.interval_seconds
-        logger.warning("%s %s: rate limited (HTTP 429); waiting %.1f s", method, path, wait)
+        # HighLevel asked to wait, and the request is sent again: nothing for the user to do.
+        logger.info("%s %s: rate limited (HTTP 429); waiting %.1f s", method, path, wait)
         limiter.pause(wait)
 
     async def _back_off(self, failures: int, method: str, path: str, reason: str) -> None:
@@ -311,7 +369,7 @@ class HighLevelClient:
 
     def _unreachable_message(self, error: TransportFailure, attempts: int) -> str:
         return (
-            f"The API at {self._http.base_url} could not be reached after {attempts} attempts "
+            f"The API at {self._base_url} could not be reached after {attempts} attempts "
             f"({error}). Check the network connection and the API address (GHL_BASE_URL); "
             "running the file again is safe."
         )

@@ -71,6 +71,8 @@ _TYPE_NAMES = {
     "locations": "a table per location, like [locations.3SwdhCu3svxI8AKsPJt6]",
 }
 _LOCATION_KEYS = {"token"}
+# Printable ASCII without spaces: what an HTTP header can carry as a bearer token.
+_TOKEN = re.compile(r"[!-~]+")
 _LOCATION_TOKEN_VARIABLE = "GHL_TOKEN_"
 _ENVIRONMENT = {
     "GHL_TOKEN": "token",
@@ -161,7 +163,7 @@ def load_settings(
             values[key], sources[key] = value, f"the --{key.replace('_', '-')} option"
 
     settings = Settings(
-        token=values.get("token", ""),
+        token=values.get("token", "").strip(),
         token_source=sources.get("token", ""),
         location_tokens=_location_tokens(values.get("locations", {}), path, environ),
         location_id=values.get("location_id", ""),
@@ -187,6 +189,9 @@ def load_settings(
         load_options=_load_options(values, sources),
     )
     check_base_url(values.get("base_url", DEFAULT_BASE_URL), sources.get("base_url", "the default"))
+    _check_token(settings.token, settings.token_source)
+    for credential in settings.location_tokens.values():
+        _check_token(credential.token, credential.source)
     _check_location(settings)
     _check_limits(settings, sources)
     return settings
@@ -237,6 +242,16 @@ def _location_tokens(
             )
         tokens[location_id] = Credential(value.strip(), f"the {variable} environment variable")
     return tokens
+
+
+def _check_token(token: str, source: str) -> None:
+    """Reject a token that cannot be one, such as a pasted one with curly quotes or spaces."""
+    if token and not _TOKEN.fullmatch(token):
+        raise ConfigError(
+            f"The token from {source} contains characters a token cannot have (such as "
+            "spaces, line breaks, curly quotes or accented letters). Copy it again from "
+            "HighLevel, as plain text."
+        )
 
 
 def _check_location_entry(location_id: str, entry: object, path: Path) -> None:

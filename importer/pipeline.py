@@ -345,6 +345,8 @@ class _Run:
     stop: StopRequest = dataclasses.field(default_factory=StopRequest)
     # Locations whose orders are no longer started today, with the reason.
     deferred: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Locations whose token is missing or refused: their orders are rejected unsent.
+    refused: dict[str, LocationAccessError] = dataclasses.field(default_factory=dict)
 
 
 async def _process_orders(
@@ -409,6 +411,9 @@ def _queues_by_location(orders: Sequence[OrderGroup]) -> dict[str, deque[OrderGr
 async def _order_outcome(order: OrderGroup, location_id: str, run: _Run) -> OrderResult | None:
     """Process one order; None when the run was stopped while its request was on its way."""
     if not order.has_errors and run.client is not None and location_id:
+        refused = run.refused.get(location_id)
+        if refused is not None:
+            return _no_access(order, refused, run)
         reason = run.deferred.get(location_id) or _daily_limit_near(location_id, run)
         if reason:
             run.deferred[location_id] = reason
@@ -416,8 +421,11 @@ async def _order_outcome(order: OrderGroup, location_id: str, run: _Run) -> Orde
     try:
         return await _process_order(order, run)
     except LocationAccessError as error:
-        if error.location_id == run.settings.location_id and not isinstance(error, NoTokenError):
-            raise  # the run's own location: nothing can be sent
+        own_token = error.location_id in run.settings.location_tokens
+        run_token = not own_token and not isinstance(error, NoTokenError)
+        if error.location_id == run.settings.location_id and run_token:
+            raise  # the run's own location and token: nothing can be sent
+        run.refused.setdefault(error.location_id, error)
         return _no_access(order, error, run)
     except (InterruptedRunError, DailyLimitError) as error:
         if isinstance(error, DailyLimitError):
@@ -555,7 +563,7 @@ def _new_package(order: OrderGroup, resolution: Resolution, run: _Run) -> OrderG
 
 def _no_access(order: OrderGroup, error: LocationAccessError, run: _Run) -> OrderResult:
     """Reject an order whose own location the token may not use; the others go on."""
-    if isinstance(error, NoTokenError):
+    if isinstance(error, NoTokenError) or error.location_id in run.settings.location_tokens:
         message = str(error)
     else:
         message = (
@@ -757,15 +765,20 @@ def _row_problems(
         if row.number in problem.rows and problem not in problems:
             problems.append(problem)
 
-    not_sent = outcome is not None and outcome.status in (OrderStatus.REJECTED, OrderStatus.FAILED)
+    not_sent = outcome is not None and outcome.status in _NOT_SENT
     if outcome is not None and not_sent and not any(problem.is_error for problem in problems):
         problems.append(_why_not_sent(row.number, outcome, order_problems))
     return problems
 
 
+_NOT_SENT = (OrderStatus.REJECTED, OrderStatus.FAILED, OrderStatus.DEFERRED)
+
+
 def _why_not_sent(row_number: int, outcome: OrderResult, order_problems: list[Problem]) -> Problem:
-    if outcome.status is OrderStatus.FAILED:
-        first_line = outcome.message.splitlines()[0] if outcome.message else "no reason given"
+    first_line = outcome.message.splitlines()[0] if outcome.message else "no reason given"
+    if outcome.status is OrderStatus.DEFERRED:
+        message = f"the order was deferred: {first_line}"
+    elif outcome.status is OrderStatus.FAILED:
         message = f"the order was not created: {first_line}"
     else:
         bad_rows = sorted({row for p in order_problems if p.is_error for row in p.rows})

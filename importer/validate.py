@@ -85,7 +85,8 @@ def check_order(
     if require_location and not order.location_id:
         problems.append(
             Problem(
-                "no location (sub-account) ID is set for this order",
+                "no location (sub-account) ID is set for this order: fill in its location ID "
+                "cell, or set the run's location with --location-id or GHL_LOCATION_ID",
                 tuple(order.rows),
                 mapping.header_of("location_id"),
             )

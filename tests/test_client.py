@@ -313,3 +313,25 @@ def test_rate_limited_request_waits_and_succeeds() -> None:
         statuses = [record.status for record in sb.request_log()]
     assert status == 200
     assert statuses[3:] == [429, 200]
+
+
+def test_long_retry_after_not_waited() -> None:
+    """A 429 that asks to wait for hours gives up on the location for today."""
+    long_wait = httpx.Response(429, headers={"Retry-After": "40000"})
+    with pytest.raises(DailyLimitError, match="wait 667 minutes"):
+        run(lambda client: client.get_order(ORDER, LOCATION), lambda request: long_wait)
+
+
+def test_stop_ends_wait_for_slot() -> None:
+    """A request waiting out a 429 is not sent once the run is stopping."""
+    answers = iter([httpx.Response(429, headers={"Retry-After": "60"}), OK])
+
+    async def scenario(client: HighLevelClient) -> float:
+        started = time.monotonic()
+        asyncio.get_running_loop().call_later(0.2, client.stop)
+        with pytest.raises(InterruptedRunError):
+            await client.get_order(ORDER, LOCATION)
+        return time.monotonic() - started
+
+    elapsed = run(scenario, lambda request: next(answers))
+    assert elapsed < 5  # type: ignore[operator]

@@ -241,3 +241,13 @@ def test_rate_limit_zero_rejected(tmp_path: Path) -> None:
     """A rate limit of no requests is a configuration error."""
     with pytest.raises(ConfigError):
         settings_from(tmp_path, "rate_limit_requests = 0\n")
+
+
+def test_token_with_curly_quotes_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="characters a token cannot have"):
+        settings_from(tmp_path, environ={"GHL_TOKEN": "\u201cpit-abc\u201d"})
+
+
+def test_location_token_with_space_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[locations.LocA0000000000000000\]"):
+        settings_from(tmp_path, '[locations.LocA0000000000000000]\ntoken = "pit abc"\n')

@@ -446,3 +446,31 @@ def test_known_order_not_read_again(tmp_path: Path) -> None:
 
     assert [order.status for order in results[1].orders] == [OrderStatus.CREATED] * 3
     assert reads == 0
+
+
+def test_deferred_rows_say_why(tmp_path: Path) -> None:
+    """Each row of a deferred order carries the reason, for the Rows sheet."""
+    result, _, _ = import_one_location(tmp_path, 4, daily_limit=8, daily_reserve=0, concurrency=1)
+    deferred = [row for row in result.rows if row.status == OrderStatus.DEFERRED.value]
+    assert deferred
+    assert all("the order was deferred" in row.problems[-1].message for row in deferred)
+
+
+def test_refused_location_token_spares_others(tmp_path: Path) -> None:
+    """A location whose own token HighLevel rejects has its orders rejected; the rest are sent."""
+    from importer.client import Credential, HighLevelClient
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+
+    first, second = location_ids(2)
+    orders = synthetic_orders([first, second], 3)
+    tokens = {first: Credential("good-token", "the test"), second: Credential("typo", "the test")}
+    with Sandbox(synthetic_seed(orders), tokens={"good-token": None}) as sandbox:
+        client = HighLevelClient(base_url=sandbox.base_url, location_tokens=tokens)
+        settings = Settings(base_url=sandbox.base_url, location_tokens=tokens)
+        result = run_synthetic(tmp_path, sandbox, orders, client=client, settings=settings)
+        refused = sum(1 for record in sandbox.request_log() if record.status == 401)
+
+    statuses = {(order.location_id, order.status) for order in result.orders}
+    assert statuses == {(first, OrderStatus.CREATED), (second, OrderStatus.REJECTED)}
+    assert refused == 1

@@ -228,4 +228,4 @@ def test_empty_first_location_takes_later_rows_in_columns() -> None:
     grouping = group_shipments(
         normalize_table(table, mapping, columnar=True), mapping=mapping, default_location="Loc1"
     )
-    assert list(grouping.orders)[0].location_id == "OtherLoc1"
+    assert next(iter(grouping.orders)).location_id == "OtherLoc1"

@@ -181,3 +181,56 @@ def test_older_daily_count_ignored() -> None:
         return limiter.daily_remaining
 
     assert asyncio.run(scenario()) == 20
+
+
+def test_slow_answer_frees_slot_after_fastest_round_trip() -> None:
+    """Once a round trip is known, a slow request's slot frees one interval after it was counted."""
+    clock = FakeClock()
+
+    async def scenario() -> float:
+        limiter = SlidingWindowLimiter(max_requests=1, interval_seconds=1.0, clock=clock)
+        first = await limiter.acquire()
+        clock.now = 0.1
+        limiter.release(first, RateHeaders())  # a round trip of 0.1 s
+        clock.now = 1.2
+        await limiter.acquire()  # sent at 1.2, still without an answer
+        clock.now = 2.0
+        return limiter._delay()
+
+    # Counted by 1.3 at the latest, so the slot frees at 2.3 however slow the answer.
+    assert abs(asyncio.run(scenario()) - 0.3) < 1e-9
+
+
+def test_others_counted_against_requests_sent_before() -> None:
+    """Requests sent after the answered one do not hide other clients' use of the window."""
+    clock = FakeClock()
+
+    async def scenario() -> float:
+        limiter = SlidingWindowLimiter(max_requests=10, interval_seconds=1.0, clock=clock)
+        slots = [await limiter.acquire() for _ in range(5)]
+        # The server had counted our first request and 3 of another client's.
+        limiter.release(slots[0], RateHeaders(remaining=6, server_max=10))
+        for _ in range(2):
+            await limiter.acquire()
+        return limiter._delay()
+
+    assert asyncio.run(scenario()) > 0
+
+
+def test_rate_limited_answer_widens_guard() -> None:
+    """After a 429, a slot waits longer than the fastest round trip before it is reused."""
+    clock = FakeClock()
+
+    async def scenario() -> float:
+        limiter = SlidingWindowLimiter(max_requests=1, interval_seconds=1.0, clock=clock)
+        first = await limiter.acquire()
+        clock.now = 0.1
+        limiter.release(first, RateHeaders())  # a round trip of 0.1 s
+        limiter.pause(0.0)
+        clock.now = 1.2
+        await limiter.acquire()
+        clock.now = 2.0
+        return limiter._delay()
+
+    # Counted by 1.4 at the latest now (twice the round trip), so the slot frees at 2.4.
+    assert abs(asyncio.run(scenario()) - 0.4) < 1e-9

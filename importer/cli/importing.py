@@ -203,9 +203,10 @@ def _stop_on_signals(stop: StopRequest) -> Iterator[None]:
                 "to finish: nothing already sent is sent twice."
             )
             os._exit(EXIT_ABORTED)
+        again = "Press Ctrl-C again" if number == signal.SIGINT else "Send SIGTERM again"
         _say_now(
             "Stopping: no new orders are sent; the ones on their way finish and the results "
-            "are written. Press Ctrl-C again to quit at once."
+            f"are written. {again} to quit at once."
         )
         stop.request()
 

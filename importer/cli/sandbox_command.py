@@ -11,6 +11,7 @@ from pathlib import Path
 
 from importer.cli.common import (
     EXIT_OK,
+    positive_int,
 )
 from importer.errors import ConfigError, UsageError
 from importer.sandbox import Sandbox, SandboxSeed, SeedError, load_seed
@@ -31,6 +32,30 @@ def add_sandbox_command(
     )
     command.add_argument("--seed", type=Path, metavar="FILE", help="orders to serve (JSON)")
     command.add_argument("--token", help="token the sandbox accepts (default: a random one)")
+    limits = command.add_argument_group(
+        "limits", "HighLevel's rate limits, per token and location (default: HighLevel's own)."
+    )
+    limits.add_argument(
+        "--max-requests",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="requests allowed in any window of --interval (default: 100)",
+    )
+    limits.add_argument(
+        "--interval",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="length of the rate limit's window (default: 10)",
+    )
+    limits.add_argument(
+        "--daily-limit",
+        type=positive_int,
+        default=200_000,
+        metavar="N",
+        help="requests allowed per UTC day (default: 200000)",
+    )
     faults = command.add_argument_group(
         "faults", "Make the sandbox slow or unreliable, to test how the importer copes."
     )
@@ -67,6 +92,16 @@ def add_sandbox_command(
     )
 
 
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (up to 3600)")
+    return seconds
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -94,7 +129,15 @@ def run_sandbox(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from error
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    sandbox = Sandbox(seed, tokens={token: None}, port=args.port, faults=faults)
+    sandbox = Sandbox(
+        seed,
+        tokens={token: None},
+        port=args.port,
+        faults=faults,
+        max_requests=args.max_requests,
+        interval_seconds=args.interval,
+        daily_limit=args.daily_limit,
+    )
     try:
         sandbox.start()
     except OSError as error:

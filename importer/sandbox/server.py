@@ -201,6 +201,8 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that passes requests to the sandbox API and tracks connections."""
 
     daemon_threads = True
+    # The default backlog of 5 refuses connections when an importer opens a hundred at once.
+    request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], api: SandboxApi, faults: FaultInjector) -> None:
         if ipaddress.ip_address(address[0]).version == 6:

@@ -53,13 +53,16 @@ def synthetic_orders(locations: Sequence[str], per_location: int) -> list[Synthe
 
 def synthetic_seed(orders: Sequence[SyntheticOrder]) -> SandboxSeed:
     """Build a sandbox seed that holds every order, each with two of one item open."""
+    return SandboxSeed.from_dict(seed_data(orders))
+
+
+def seed_data(orders: Sequence[SyntheticOrder]) -> dict[str, Any]:
+    """Return the seed as the JSON that `ghl-fulfill sandbox --seed` reads."""
     locations = sorted({order.location_id for order in orders})
-    return SandboxSeed.from_dict(
-        {
-            "locations": [{"id": location_id, "name": location_id} for location_id in locations],
-            "orders": [_seed_order(order, number) for number, order in enumerate(orders)],
-        }
-    )
+    return {
+        "locations": [{"id": location_id, "name": location_id} for location_id in locations],
+        "orders": [_seed_order(order, number) for number, order in enumerate(orders)],
+    }
 
 
 def write_export(path: Path, orders: Sequence[SyntheticOrder]) -> None:
