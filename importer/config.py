@@ -370,9 +370,10 @@ def _check_limits(settings: Settings, sources: dict[str, str]) -> None:
             "rate_limit_requests must be from 1 to 100000 and rate_limit_seconds more than 0 "
             "and at most 3600 (HighLevel allows 100 requests in 10 seconds)."
         )
-    if not 0 <= settings.daily_reserve <= 1_000_000:
+    if not 0 <= settings.daily_reserve <= 100_000:
         raise ConfigError(
-            f"daily_reserve (from {sources['daily_reserve']}) must be from 0 to 1000000."
+            f"daily_reserve (from {sources['daily_reserve']}) must be from 0 to 100000: "
+            "HighLevel allows 200000 requests a day."
         )
     if not 1 <= settings.concurrency <= 100:
         raise ConfigError(f"concurrency (from {sources['concurrency']}) must be between 1 and 100.")

@@ -9,6 +9,7 @@ token, Ctrl-C), and every order not sent by then is listed as such.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
@@ -24,6 +25,7 @@ from tqdm import tqdm
 from importer.client import ApiResponse, HighLevelClient
 from importer.config import DEFAULT_SOURCE, Settings, require_location
 from importer.errors import (
+    AuthenticationError,
     DailyLimitError,
     InterruptedRunError,
     LocationAccessError,
@@ -52,6 +54,7 @@ from importer.mapping import (
 )
 from importer.normalize import ShipmentRow, Shipments, is_order_id, normalize_table
 from importer.records import (
+    STOPPED_ON_REQUEST,
     FileResult,
     Item,
     OrderResult,
@@ -75,9 +78,12 @@ Notice = Callable[[str], None]
 # about a second (pyarrow then loads pandas).
 COLUMNAR_MIN_ROWS = 1000
 
-# The most requests one order takes when nothing goes wrong: an order-number
-# lookup, its fulfillments, the order, and the create request.
+# The maximum number of requests one order takes when nothing goes wrong: an
+# order-number lookup, its fulfillments, the order, and the create request.
 REQUESTS_PER_ORDER = 4
+# How long a location's other workers wait for its first order before they start
+# anyway: a first request that meets a timeout must not hold the location for its length.
+_FIRST_ANSWER_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +153,7 @@ async def import_file(
     try:
         await _process_orders(grouping.orders, outcomes, run, show_progress)
         if run.stop.requested:
-            result.stopped_reason = "the import was stopped (Ctrl-C or SIGTERM)"
+            result.stopped_reason = STOPPED_ON_REQUEST
     except RunAbortedError as error:
         result.stopped_reason = str(error)
     except asyncio.CancelledError:
@@ -347,6 +353,8 @@ class _Run:
     deferred: dict[str, str] = dataclasses.field(default_factory=dict)
     # Locations whose token is missing or refused: their orders are rejected unsent.
     refused: dict[str, LocationAccessError] = dataclasses.field(default_factory=dict)
+    # The default token, when HighLevel rejected it in a run that has other tokens too.
+    default_refused: AuthenticationError | None = None
 
 
 async def _process_orders(
@@ -369,10 +377,11 @@ async def _process_orders(
         async def work(
             location_id: str, queue: deque[OrderGroup], first_answer: asyncio.Event, lead: bool
         ) -> None:
-            # One order of the location goes first, so that its answer tells how much
-            # of the day is left before the other workers start theirs.
+            # One order of the location goes first, so that its response reports how
+            # much of the day is left before the other workers start theirs.
             if not lead:
-                await first_answer.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(first_answer.wait(), _FIRST_ANSWER_WAIT_SECONDS)
             try:
                 while queue and not run.stop.requested:
                     order = queue.popleft()
@@ -410,10 +419,13 @@ def _queues_by_location(orders: Sequence[OrderGroup]) -> dict[str, deque[OrderGr
 
 async def _order_outcome(order: OrderGroup, location_id: str, run: _Run) -> OrderResult | None:
     """Process one order; None when the run was stopped while its request was on its way."""
+    own_token = location_id in run.settings.location_tokens
     if not order.has_errors and run.client is not None and location_id:
         refused = run.refused.get(location_id)
         if refused is not None:
             return _no_access(order, refused, run)
+        if run.default_refused is not None and not own_token:
+            return _token_refused(order, str(run.default_refused), run)
         reason = run.deferred.get(location_id) or _daily_limit_near(location_id, run)
         if reason:
             run.deferred[location_id] = reason
@@ -421,12 +433,17 @@ async def _order_outcome(order: OrderGroup, location_id: str, run: _Run) -> Orde
     try:
         return await _process_order(order, run)
     except LocationAccessError as error:
-        own_token = error.location_id in run.settings.location_tokens
         run_token = not own_token and not isinstance(error, NoTokenError)
         if error.location_id == run.settings.location_id and run_token:
             raise  # the run's own location and token: nothing can be sent
         run.refused.setdefault(error.location_id, error)
         return _no_access(order, error, run)
+    except AuthenticationError as error:
+        if not run.settings.location_tokens:
+            raise  # the one token of the run: nothing can be sent
+        # The default token is refused, but locations with their own token go on.
+        run.default_refused = error
+        return _token_refused(order, str(error), run)
     except (InterruptedRunError, DailyLimitError) as error:
         if isinstance(error, DailyLimitError):
             run.deferred.setdefault(location_id, deferred_message(error))
@@ -578,6 +595,15 @@ def _no_access(order: OrderGroup, error: LocationAccessError, run: _Run) -> Orde
     return _finished(outcome, OrderStatus.REJECTED, message=_problem_text([problem]))
 
 
+def _token_refused(order: OrderGroup, message: str, run: _Run) -> OrderResult:
+    """Reject an order whose location uses the default token, which HighLevel rejected."""
+    problem = Problem(message, tuple(order.rows))
+    order.problems.append(problem)
+    outcome = _result_for(order, OrderStatus.REJECTED)
+    outcome.http_status = 401
+    return _finished(outcome, OrderStatus.REJECTED, message=message)
+
+
 def _package(order: OrderGroup, items: Sequence[Item]) -> Package:
     return Package(
         location_id=order.location_id,
@@ -599,7 +625,7 @@ def _created_earlier(order: OrderGroup, run: _Run) -> Entry | None:
 
 
 def _known_order(order: OrderGroup, run: _Run) -> list[OrderLine] | None:
-    """The order's items as an earlier run read them, when the rows name items by price ID."""
+    """Return the order's items as an earlier run read them, when the rows give price IDs."""
     if run.ledger is None or not order.items or not all(item.price_id for item in order.items):
         return None
     return run.ledger.ledger.known_order(order.location_id, order.order_id)

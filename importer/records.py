@@ -11,6 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+# The stopped reason of a run stopped with Ctrl-C or SIGTERM, which has nothing to fix.
+STOPPED_ON_REQUEST = "the import was stopped (Ctrl-C or SIGTERM)"
+
 
 class Severity(StrEnum):
     ERROR = "error"

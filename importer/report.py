@@ -28,7 +28,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from importer.errors import ReportError
-from importer.records import FileResult, Item, OrderResult, OrderStatus, Problem, RowResult
+from importer.records import (
+    STOPPED_ON_REQUEST,
+    FileResult,
+    Item,
+    OrderResult,
+    OrderStatus,
+    Problem,
+    RowResult,
+)
 
 CellValue = str | int | float | datetime | None
 
@@ -257,7 +265,9 @@ def _fill_status_count(cell: Cell, label: str) -> None:
 def _next_steps(result: FileResult) -> str:
     """Build the plain-language next step from the counts and the stopped reason."""
     steps: list[str] = []
-    if result.stopped_reason:
+    if result.stopped_reason == STOPPED_ON_REQUEST:
+        steps.append("The import was stopped before it finished. Import the file again to go on.")
+    elif result.stopped_reason:
         steps.append(
             "The import stopped before it finished. Fix the cause given above "
             "and import the file again."

@@ -251,3 +251,8 @@ def test_token_with_curly_quotes_rejected(tmp_path: Path) -> None:
 def test_location_token_with_space_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[locations.LocA0000000000000000\]"):
         settings_from(tmp_path, '[locations.LocA0000000000000000]\ntoken = "pit abc"\n')
+
+
+def test_daily_reserve_above_half_day_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="200000 requests a day"):
+        settings_from(tmp_path, "daily_reserve = 250000\n")

@@ -474,3 +474,28 @@ def test_refused_location_token_spares_others(tmp_path: Path) -> None:
     statuses = {(order.location_id, order.status) for order in result.orders}
     assert statuses == {(first, OrderStatus.CREATED), (second, OrderStatus.REJECTED)}
     assert refused == 1
+
+
+def test_refused_default_token_spares_own_tokens(tmp_path: Path) -> None:
+    """A rejected default token rejects its locations' orders; a location's own token goes on."""
+    from importer.client import Credential, HighLevelClient
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
+
+    first, second = location_ids(2)
+    orders = synthetic_orders([first, second], 3)
+    tokens = {second: Credential("good-token", "the test")}
+    with Sandbox(synthetic_seed(orders), tokens={"good-token": None}) as sandbox:
+        client = HighLevelClient(
+            base_url=sandbox.base_url,
+            token="typo",
+            token_source="GHL_TOKEN",
+            location_tokens=tokens,
+        )
+        settings = Settings(
+            token="typo", location_id=first, base_url=sandbox.base_url, location_tokens=tokens
+        )
+        result = run_synthetic(tmp_path, sandbox, orders, client=client, settings=settings)
+
+    statuses = {(order.location_id, order.status) for order in result.orders}
+    assert statuses == {(first, OrderStatus.REJECTED), (second, OrderStatus.CREATED)}

@@ -907,3 +907,10 @@ def test_deferred_count_and_next_step(tmp_path: Path) -> None:
     workbook = _write(tmp_path, _file_result(orders=orders))
     assert _summary_value(workbook, "Orders deferred") == 1
     assert "Import the file again to send them" in str(_summary_value(workbook, "What to do next"))
+
+
+def test_stopped_on_request_next_step_has_nothing_to_fix(tmp_path: Path) -> None:
+    from importer.records import STOPPED_ON_REQUEST
+
+    workbook = _write(tmp_path, _file_result(stopped_reason=STOPPED_ON_REQUEST))
+    assert "Fix the cause" not in str(_summary_value(workbook, "What to do next"))

@@ -189,7 +189,7 @@ def _stop_on_signals(stop: StopRequest) -> Iterator[None]:
     """Stop gracefully on the first Ctrl-C or SIGTERM, and at once on the second.
 
     The first lets the requests on their way finish and writes the results;
-    the second exits on the spot. Either way the ledger knows what was sent,
+    the second exits on the spot. Either way the ledger records what was sent,
     so running the file again sends only what is missing.
     """
     if threading.current_thread() is not threading.main_thread():
@@ -419,11 +419,12 @@ def print_summary(result: FileResult, out: TextIO) -> None:
     if emailed:
         print(f"  {plural(emailed, 'customer')} emailed by HighLevel", file=out)
 
-    not_done = [
-        order
-        for order in result.orders
-        if order.status in (OrderStatus.REJECTED, OrderStatus.FAILED, OrderStatus.DEFERRED)
-    ]
+    # Failed orders first: some may have been created, and the user must see them.
+    shown_first = (OrderStatus.FAILED, OrderStatus.REJECTED, OrderStatus.DEFERRED)
+    not_done = sorted(
+        (order for order in result.orders if order.status in shown_first),
+        key=lambda order: shown_first.index(order.status),
+    )
     for order in not_done[:_SHOWN_PROBLEMS]:
         first_line = order.message.splitlines()[0] if order.message else ""
         print(
