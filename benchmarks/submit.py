@@ -2,8 +2,8 @@
 
 The sandbox runs as its own process on loopback, with HighLevel's 100 requests
 per window and a random latency of 50 to 300 ms per request. Its window is
-shorter than HighLevel's 10 seconds to keep the runs short (the importer learns
-it from the X-RateLimit headers); every rate is given as a share of the limit.
+shorter than HighLevel's 10 seconds to keep the runs short. The importer learns
+it from the X-RateLimit headers, and every rate is given as a share of the limit.
 The importer runs in this process, on a CSV export and a ledger of its own, so
 that its CPU time and memory can be measured.
 

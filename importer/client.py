@@ -2,7 +2,7 @@
 
 Every request waits for a slot in its location's rate limiter and carries
 that location's token. A request rejected with 429 waits as long as the
-server asks and is sent again, because HighLevel did not process it. Reads
+server requests and is sent again, because HighLevel did not process it. Reads
 are also retried on server errors and lost connections. A create request is
 not: HighLevel has no idempotency key, so the caller must first check
 whether a lost request was stored (see importer.submit).
@@ -48,6 +48,7 @@ DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 _MAX_MESSAGE_LENGTH = 300
 # A 429 asking for a longer wait than this defers the location's orders instead.
 _LONGEST_WAIT_SECONDS = 120.0
+_STOPPED_MESSAGE = "the import was stopped before this request was sent"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,13 +170,6 @@ class HighLevelClient:
         for limiter in self._limiters.values():
             limiter.stop()
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping
-
-    def has_token(self, location_id: str) -> bool:
-        return self._default is not None or location_id in self._location_tokens
-
     def daily_remaining(self, location_id: str) -> int | None:
         """Requests the location may still make today, or None before its first response."""
         return self._limiter(location_id).daily_remaining
@@ -269,15 +263,15 @@ class HighLevelClient:
 
     def _check_may_send(self, limiter: SlidingWindowLimiter, location_id: str) -> None:
         if self._stopping:
-            raise InterruptedRunError("the import was stopped before this request was sent")
+            raise InterruptedRunError(_STOPPED_MESSAGE)
         if limiter.daily_remaining == 0:
             raise DailyLimitError(_daily_limit_message(location_id), location_id)
 
     def _check_wait_is_short(self, response: ApiResponse, location_id: str) -> None:
         """Give up on a location for today rather than wait for hours after a 429.
 
-        HighLevel answers 429 both for the burst limit (wait a few seconds) and
-        for the daily limit (wait until the next day).
+        HighLevel responds with 429 both for the burst limit (wait a few
+        seconds) and for the daily limit (wait until the next day).
         """
         if _header_int(response.headers, "X-RateLimit-Daily-Remaining") == 0:
             raise DailyLimitError(_daily_limit_message(location_id), location_id)
@@ -308,9 +302,7 @@ class HighLevelClient:
         try:
             slot = await limiter.acquire()
         except LimiterStopped:
-            raise InterruptedRunError(
-                "the import was stopped before this request was sent"
-            ) from None
+            raise InterruptedRunError(_STOPPED_MESSAGE) from None
         started = time.monotonic()
         headers = {"Authorization": f"Bearer {credential.token}"}
         try:

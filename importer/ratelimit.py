@@ -2,7 +2,7 @@
 
 The server counts a request in its window when the request reaches it, which
 is after we send it and before its response comes back. Until the first
-response, a request holds its slot from its send until one interval after its
+response, a request keeps its slot from its send until one interval after its
 response: the server cannot have counted it later than that. Requests sent
 later are taken to be counted within the fastest round trip seen so far after
 their send, so their slot frees one interval after send plus that round trip,
@@ -53,7 +53,7 @@ class RateHeaders:
 
 
 class Slot:
-    """One request's place in the window, from its send until the server forgets it."""
+    """A request's place in the window, from its send until the server's window drops it."""
 
     __slots__ = ("answered_at", "counted_by", "sent_at", "sequence")
 
@@ -145,7 +145,7 @@ class SlidingWindowLimiter:
 
         A 429 also means that the server counted some request later than the
         limiter assumed (or that another client was busier than its headers
-        said), so from now on the limiter waits longer before reusing a slot.
+        reported), so from now on the limiter waits longer before reusing a slot.
         """
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         self._guard_factor = min(self._guard_factor * 2, _MAX_GUARD_FACTOR)
@@ -171,7 +171,7 @@ class SlidingWindowLimiter:
 
         The server counted `server_max - remaining` requests when it counted
         this one. Those beyond this client's own, sent up to this one, were
-        sent by others. The limiter holds as many slots for them, each until an
+        sent by others. The limiter keeps as many slots for them, each until an
         interval after it was seen. The newest response replaces what older ones
         reported, because the others' requests leave the window as theirs do.
         """

@@ -1,7 +1,7 @@
 """A request to stop a run early, set by Ctrl-C or SIGTERM and read by the run.
 
-Once it is set, no new order and no new request starts; the requests on their
-way finish and are recorded, and the results are written.
+Once it is set, no new order and no new request starts. The requests on their
+way finish and are recorded, and then the results are written.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The parts of a watched folder: its subfolders, which files are ready, and its lock.
 
 A watched folder contains inbox/, processing/, done/ and failed/. A file dropped
-into inbox/ is taken only once it is complete: not a temporary or lock file,
-and with the same size and modification time for a settle period, because a
-program copying it in (or a network share) writes it in pieces. A taken file
+into inbox/ is taken only once it is complete. It must not be a temporary or
+lock file, and its size and modification time must stay the same for a settle
+period, because a program copying it in (or a network share) writes it in pieces. A taken file
 is moved to processing/ first, so that a restarted watcher finds what it was
 doing, and to done/ or failed/ at the end.
 

@@ -1640,7 +1640,7 @@ def main() -> None:
     books = agency_books(agency_rng, ids.drawing_from(agency_rng), catalogue)
     agency_sheet = AgencySheet(agency_rng, books, numbers.drawing_from(agency_rng))
     agency_cases = agency_sheet.build()
-    # Shuffle the orders, so that the three shops' rows are mixed as in a sheet that nobody sorted.
+    # Shuffle the orders, so that the three shops' rows are mixed as in an unsorted sheet.
     agency_rng.shuffle(agency_cases)
     for agency_book in books:
         agency_book.check_complete()

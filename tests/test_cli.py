@@ -403,7 +403,7 @@ class _AgencyRun:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
-def test_first_ctrl_c_defers_rest_and_writes_results(tmp_path: Path) -> None:
+def test_first_ctrl_c_defers_rest(tmp_path: Path) -> None:
     """Ctrl-C once: the orders on their way finish, the rest are deferred, exit 3."""
     agency = _AgencyRun(tmp_path, orders=400)
     try:
@@ -420,7 +420,7 @@ def test_first_ctrl_c_defers_rest_and_writes_results(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
-def test_second_ctrl_c_exits_at_once_and_rerun_sends_each_once(tmp_path: Path) -> None:
+def test_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
     """Ctrl-C twice quits on the spot; the next run sends what is missing and nothing twice."""
     agency = _AgencyRun(tmp_path, orders=400)
     try:

@@ -316,7 +316,7 @@ def test_rate_limited_request_waits_and_succeeds() -> None:
 
 
 def test_long_retry_after_not_waited() -> None:
-    """A 429 that asks to wait for hours gives up on the location for today."""
+    """A 429 that requests a wait of hours gives up on the location for today."""
     long_wait = httpx.Response(429, headers={"Retry-After": "40000"})
     with pytest.raises(DailyLimitError, match="wait 667 minutes"):
         run(lambda client: client.get_order(ORDER, LOCATION), lambda request: long_wait)

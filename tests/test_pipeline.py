@@ -268,7 +268,7 @@ def run_synthetic(
 def import_one_location(
     tmp_path: Path, count: int, *, daily_limit: int, **settings: Any
 ) -> tuple[FileResult, int, int]:
-    """Import `count` orders of one location; return the result, fulfillments and 429 answers."""
+    """Import `count` orders of one location; return the result, fulfillments and 429 responses."""
     from importer.client import HighLevelClient
     from importer.sandbox import Sandbox
     from importer.sandbox.synthetic import location_ids, synthetic_orders, synthetic_seed
@@ -328,8 +328,8 @@ def test_daily_limit_of_one_location_spares_others(tmp_path: Path) -> None:
     assert deferred == {busy}
 
 
-def test_daily_limit_checked_before_other_workers_start(tmp_path: Path) -> None:
-    """The workers of a location wait for its first answer, which tells what the day has left."""
+def test_daily_limit_read_before_workers_start(tmp_path: Path) -> None:
+    """A location's workers wait for its first response, which reports what the day has left."""
     result, _, _ = import_one_location(tmp_path, 8, daily_limit=10, daily_reserve=4)
     statuses = [order.status for order in result.orders]
     assert statuses.count(OrderStatus.CREATED) == 1

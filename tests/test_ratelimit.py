@@ -193,16 +193,16 @@ def test_slow_answer_frees_slot_after_fastest_round_trip() -> None:
         clock.now = 0.1
         limiter.release(first, RateHeaders())  # a round trip of 0.1 s
         clock.now = 1.2
-        await limiter.acquire()  # sent at 1.2, still without an answer
+        await limiter.acquire()  # sent at 1.2, still without a response
         clock.now = 2.0
         return limiter._delay()
 
-    # Counted by 1.3 at the latest, so the slot frees at 2.3 however slow the answer.
+    # Counted by 1.3 at the latest, so the slot frees at 2.3 however slow the response.
     assert abs(asyncio.run(scenario()) - 0.3) < 1e-9
 
 
 def test_others_counted_against_requests_sent_before() -> None:
-    """Requests sent after the answered one do not hide other clients' use of the window."""
+    """Requests sent after the reporting one do not hide other clients' use of the window."""
     clock = FakeClock()
 
     async def scenario() -> float:

@@ -909,7 +909,7 @@ def test_deferred_count_and_next_step(tmp_path: Path) -> None:
     assert "Import the file again to send them" in str(_summary_value(workbook, "What to do next"))
 
 
-def test_stopped_on_request_next_step_has_nothing_to_fix(tmp_path: Path) -> None:
+def test_stopped_run_next_step_no_fix(tmp_path: Path) -> None:
     from importer.records import STOPPED_ON_REQUEST
 
     workbook = _write(tmp_path, _file_result(stopped_reason=STOPPED_ON_REQUEST))

@@ -153,5 +153,5 @@ def test_lock_of_killed_watcher_not_stuck(tmp_path: Path) -> None:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
         with folder_lock(folders):
-            taken = True
-    assert taken
+            acquired = True
+    assert acquired

@@ -420,10 +420,10 @@ def print_summary(result: FileResult, out: TextIO) -> None:
         print(f"  {plural(emailed, 'customer')} emailed by HighLevel", file=out)
 
     # Failed orders first: some may have been created, and the user must see them.
-    shown_first = (OrderStatus.FAILED, OrderStatus.REJECTED, OrderStatus.DEFERRED)
+    listed_first = (OrderStatus.FAILED, OrderStatus.REJECTED, OrderStatus.DEFERRED)
     not_done = sorted(
-        (order for order in result.orders if order.status in shown_first),
-        key=lambda order: shown_first.index(order.status),
+        (order for order in result.orders if order.status in listed_first),
+        key=lambda order: listed_first.index(order.status),
     )
     for order in not_done[:_SHOWN_PROBLEMS]:
         first_line = order.message.splitlines()[0] if order.message else ""

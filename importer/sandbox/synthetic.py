@@ -52,7 +52,7 @@ def synthetic_orders(locations: Sequence[str], per_location: int) -> list[Synthe
 
 
 def synthetic_seed(orders: Sequence[SyntheticOrder]) -> SandboxSeed:
-    """Build a sandbox seed that holds every order, each with two of one item open."""
+    """Build a sandbox seed that contains every order, each with two of one item open."""
     return SandboxSeed.from_dict(seed_data(orders))
 
 
