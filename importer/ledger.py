@@ -40,7 +40,7 @@ HEARTBEAT_SECONDS = 5.0
 # Another process may hold the write lock while it claims or records an order;
 # those transactions take milliseconds, so a long wait means something is stuck.
 _BUSY_TIMEOUT_MS = 30_000
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -104,7 +104,32 @@ CREATE TABLE IF NOT EXISTS orders (
     PRIMARY KEY (location_id, order_id)
 );
 CREATE INDEX IF NOT EXISTS events_by_number ON events(order_number);
+CREATE TABLE IF NOT EXISTS watched_files (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    moved_to TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    finished_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS watched_files_by_hash ON watched_files(sha256);
 """
+
+
+# The outcome of a watched file whose orders were all created or skipped.
+WATCHED_DONE = "done"
+
+
+class WatchedContent(NamedTuple):
+    """A file a watched folder imported: its content's hash, its name and where it went."""
+
+    sha256: str
+    name: str  # the file's name in the inbox
+    moved_to: str  # the path it was moved to: in done/ or failed/
+    outcome: str  # "done" or "failed"
+    run_id: int | None
+    finished_at: str = ""  # ISO 8601 in UTC; set by the ledger
 
 
 class LedgerError(RunAbortedError):
@@ -340,6 +365,27 @@ class Ledger:
                 (run_id, str(path), sha256, size, _now()),
             )
         return int(cursor.lastrowid or 0)
+
+    # --- watched folders -------------------------------------------------------------------
+
+    def record_watched_file(self, file: WatchedContent) -> None:
+        """Remember how a watched folder's file ended, by the hash of its content."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO watched_files (sha256, name, moved_to, outcome, run_id, finished_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (file.sha256, file.name, file.moved_to, file.outcome, file.run_id, _now()),
+            )
+
+    def imported_content(self, sha256: str) -> WatchedContent | None:
+        """Return the latest import of this content that created or skipped all its orders."""
+        with self._failures():
+            row = self._db.execute(
+                "SELECT sha256, name, moved_to, outcome, run_id, finished_at FROM watched_files "
+                "WHERE sha256 = ? AND outcome = ? ORDER BY id DESC LIMIT 1",
+                (sha256, WATCHED_DONE),
+            ).fetchone()
+        return None if row is None else WatchedContent(*row)
 
     # --- orders ----------------------------------------------------------------------------
 

@@ -156,6 +156,7 @@ async def import_file(
             result.stopped_reason = STOPPED_ON_REQUEST
     except RunAbortedError as error:
         result.stopped_reason = str(error)
+        result.stopped_by = error
     except asyncio.CancelledError:
         # The task was cancelled; the results so far are still written below.
         result.stopped_reason = "the import was interrupted"

@@ -16,11 +16,21 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from importer import __version__
-from importer.cli.common import EXIT_ABORTED, configure_logging
+from importer.cli.common import (
+    BYTES_PER_MB,
+    DEFAULT_LOG_BACKUPS,
+    DEFAULT_LOG_MAX_MB,
+    EXIT_ABORTED,
+    LOG_FORMATS,
+    configure_logging,
+    int_in_range,
+    remove_log_handlers,
+)
 from importer.cli.history_command import add_history_command, run_history
 from importer.cli.importing import add_import_command, run_import
 from importer.cli.sandbox_command import add_sandbox_command, run_sandbox
 from importer.cli.templates_command import add_templates_command, run_templates
+from importer.cli.watch_command import add_watch_command, run_watch
 from importer.errors import ImporterError
 
 logger = logging.getLogger("importer")
@@ -34,17 +44,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     token_holder: list[str] = []
     try:
         configure_logging(
-            verbose=args.verbose, log_file=args.log_file, secrets_to_hide=token_holder
+            verbose=args.verbose,
+            log_file=args.log_file,
+            secrets_to_hide=token_holder,
+            log_format=args.log_format,
+            log_max_bytes=args.log_max_mb * BYTES_PER_MB,
+            log_backups=args.log_backups,
+            # The watcher's line per file is its output, for a person or a log collector.
+            console_loggers=("importer.watch",) if args.command == "watch" else (),
         )
         if args.command == "import":
             return run_import(args, token_holder)
+        if args.command == "watch":
+            return run_watch(args, token_holder)
         if args.command == "templates":
             return run_templates(args, sys.stdout)
         if args.command == "history":
             return run_history(args, sys.stdout)
         return run_sandbox(args)
     except ImporterError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _report_error(f"error: {error}", args.log_format)
         return error.exit_code
     except KeyboardInterrupt:
         print("Stopped. Run the same command again to finish the work.", file=sys.stderr)
@@ -63,12 +82,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ABORTED
+    finally:
+        # This closes the log file, and keeps handlers from piling up when tests call
+        # main several times in one process.
+        remove_log_handlers()
+
+
+def _report_error(message: str, log_format: str) -> None:
+    """Print the error, or log it as a JSON line for a log collector reading --log-format json."""
+    if log_format == "json" and logging.getLogger().handlers:
+        logger.error(message)
+    else:
+        print(message, file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--verbose", "-v", action="store_true", help="log each step and request")
-    common.add_argument("--log-file", type=Path, metavar="FILE", help="also write the log to FILE")
+    common.add_argument(
+        "--log-file", type=Path, metavar="FILE", help="also write the log to FILE, rotated by size"
+    )
+    common.add_argument(
+        "--log-max-mb",
+        type=int_in_range(1, 10_000),
+        default=DEFAULT_LOG_MAX_MB,
+        metavar="N",
+        help=f"rotate the log file when it reaches N MB, from 1 to 10000 ({DEFAULT_LOG_MAX_MB})",
+    )
+    common.add_argument(
+        "--log-backups",
+        type=int_in_range(0, 1000),
+        default=DEFAULT_LOG_BACKUPS,
+        metavar="N",
+        help=f"keep N rotated log files, FILE.1 to FILE.N, from 0 to 1000 ({DEFAULT_LOG_BACKUPS})",
+    )
+    common.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text, or json for one JSON object per line on the console and in FILE (text)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="ghl-fulfill",
@@ -77,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_import_command(commands, common)
+    add_watch_command(commands, common)
     add_templates_command(commands, common)
     add_history_command(commands, common)
     add_sandbox_command(commands, common)

@@ -69,6 +69,20 @@ def add_import_command(
         "--dry-run", action="store_true", help="check everything and report, but send nothing"
     )
     command.add_argument(
+        "--force",
+        action="store_true",
+        help="send orders that the ledger shows created, when their fulfillment was deleted in "
+        "HighLevel (one still there is never sent twice)",
+    )
+    command.add_argument(
+        "--results", type=Path, metavar="FILE", help="results workbook (default: beside the input)"
+    )
+    add_settings_options(command)
+
+
+def add_settings_options(command: argparse.ArgumentParser) -> None:
+    """Add the options that `import` and `watch` share: where to send, and how to read files."""
+    command.add_argument(
         "--sandbox",
         action="store_true",
         help="import into the built-in sandbox of the API, seeded with the sample orders",
@@ -96,20 +110,11 @@ def add_import_command(
         help="folder of the ledger that remembers what was sent (default: your data folder)",
     )
     command.add_argument(
-        "--force",
-        action="store_true",
-        help="send orders that the ledger shows created, when their fulfillment was deleted in "
-        "HighLevel (one still there is never sent twice)",
-    )
-    command.add_argument(
         "--strict-tracking",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="reject rows whose tracking number fails its check digit or belongs to another "
         "carrier (default: warn)",
-    )
-    command.add_argument(
-        "--results", type=Path, metavar="FILE", help="results workbook (default: beside the input)"
     )
     command.add_argument(
         "--notify-customer",
@@ -151,7 +156,25 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
     if args.results:
         _check_results_path(args.results, paths)
 
-    settings = load_settings(
+    settings = settings_from_args(args, force=args.force, dry_run=args.dry_run)
+    templates = load_templates(user_folder=settings.templates_dir)
+    with sandbox_if_asked(args.sandbox, settings) as settings:
+        if not settings.dry_run:
+            require_credentials(settings)
+        hide_tokens(settings, token_holder)
+        jobs = [FileJob(path=path, results_path=args.results) for path in paths]
+        show_progress = sys.stderr.isatty() and not args.verbose
+        stop = StopRequest()
+        with (
+            open_ledger(settings, sandbox=args.sandbox) as ledger,
+            stop_on_signals(stop, _IMPORT_STOPPING),
+        ):
+            return asyncio.run(_import_all(jobs, settings, templates, show_progress, ledger, stop))
+
+
+def settings_from_args(args: argparse.Namespace, *, force: bool, dry_run: bool) -> Settings:
+    """Load the settings, with the command's options above the environment and config file."""
+    return load_settings(
         config_path=args.config,
         environ=os.environ,
         flags={
@@ -162,8 +185,8 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
             "templates_dir": args.templates_dir,
             "strict_tracking": args.strict_tracking,
             "state_dir": args.state_dir,
-            "force": args.force or None,
-            "dry_run": args.dry_run or None,
+            "force": force or None,
+            "dry_run": dry_run or None,
             "delimiter": args.delimiter,
             "encoding": args.encoding,
             "sheet": args.sheet,
@@ -171,26 +194,27 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
         },
         cwd=Path.cwd(),
     )
-    templates = load_templates(user_folder=settings.templates_dir)
-    with _sandbox_if_asked(args.sandbox, settings) as settings:
-        if not settings.dry_run:
-            require_credentials(settings)
-        token_holder.append(settings.token)
-        token_holder.extend(credential.token for credential in settings.location_tokens.values())
-        jobs = [FileJob(path=path, results_path=args.results) for path in paths]
-        show_progress = sys.stderr.isatty() and not args.verbose
-        stop = StopRequest()
-        with _open_ledger(settings, sandbox=args.sandbox) as ledger, _stop_on_signals(stop):
-            return asyncio.run(_import_all(jobs, settings, templates, show_progress, ledger, stop))
+
+
+def hide_tokens(settings: Settings, token_holder: list[str]) -> None:
+    """Give the log's secret filter every token of the run."""
+    token_holder.append(settings.token)
+    token_holder.extend(credential.token for credential in settings.location_tokens.values())
+
+
+_IMPORT_STOPPING = (
+    "Stopping: no new orders are sent; the ones on their way finish and the results are written."
+)
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: StopRequest) -> Iterator[None]:
+def stop_on_signals(stop: StopRequest, stopping: str) -> Iterator[None]:
     """Stop gracefully on the first Ctrl-C or SIGTERM, and at once on the second.
 
     The first lets the requests on their way finish and writes the results;
-    the second exits on the spot. Either way the ledger records what was sent,
-    so running the file again sends only what is missing.
+    the second exits on the spot. `stopping` tells the user what the first
+    does. Either way the ledger records what was sent, so running the file
+    again sends only what is missing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -204,10 +228,7 @@ def _stop_on_signals(stop: StopRequest) -> Iterator[None]:
             )
             os._exit(EXIT_ABORTED)
         again = "Press Ctrl-C again" if number == signal.SIGINT else "Send SIGTERM again"
-        _say_now(
-            "Stopping: no new orders are sent; the ones on their way finish and the results "
-            f"are written. {again} to quit at once."
-        )
+        _say_now(f"{stopping} {again} to quit at once.")
         stop.request()
 
     previous = {number: signal.signal(number, handle) for number in _STOP_SIGNALS}
@@ -228,7 +249,7 @@ def _say_now(message: str) -> None:
 
 
 @contextlib.contextmanager
-def _open_ledger(settings: Settings, *, sandbox: bool) -> Iterator[Ledger | None]:
+def open_ledger(settings: Settings, *, sandbox: bool) -> Iterator[Ledger | None]:
     """Open the ledger for a run that sends; a dry run neither needs nor changes it.
 
     The built-in sandbox starts empty on every run, so unless a state folder is
@@ -319,7 +340,7 @@ async def _import_jobs(
     stop: StopRequest,
 ) -> int:
     exit_code = EXIT_OK
-    client = _client(settings)
+    client = client_for(settings)
     if client is not None:
         stop.on_request(client.stop)
     try:
@@ -361,7 +382,7 @@ async def _import_jobs(
     return exit_code
 
 
-def _client(settings: Settings) -> HighLevelClient | None:
+def client_for(settings: Settings) -> HighLevelClient | None:
     if not settings.has_token:
         return None
     return HighLevelClient(
@@ -445,7 +466,7 @@ def print_summary(result: FileResult, out: TextIO) -> None:
 
 
 @contextlib.contextmanager
-def _sandbox_if_asked(use_sandbox: bool, settings: Settings) -> Iterator[Settings]:
+def sandbox_if_asked(use_sandbox: bool, settings: Settings) -> Iterator[Settings]:
     if not use_sandbox:
         yield settings
         return

@@ -44,7 +44,7 @@ def add_sandbox_command(
     )
     limits.add_argument(
         "--interval",
-        type=_seconds,
+        type=seconds,
         default=10.0,
         metavar="SECONDS",
         help="length of the rate limit's window (default: 10)",
@@ -92,7 +92,7 @@ def add_sandbox_command(
     )
 
 
-def _seconds(text: str) -> float:
+def seconds(text: str) -> float:
     try:
         seconds = float(text)
     except ValueError:

@@ -1,0 +1,424 @@
+"""A real watcher process on a temporary folder, sending to the sandbox over loopback.
+
+The sandbox runs in the test process, so its log of created fulfillments
+shows whether any order was sent twice across the watcher's restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from importer.cli import main
+from importer.sandbox import Sandbox
+from importer.sandbox.synthetic import (
+    SyntheticOrder,
+    location_ids,
+    synthetic_orders,
+    synthetic_seed,
+    write_export,
+)
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
+
+_SETTLE = "1"
+_TOKEN = "watch-token"
+
+
+class _WatchedFolder:
+    """A watched folder, the sandbox holding its orders, and the watcher processes started."""
+
+    def __init__(self, tmp_path: Path, *, per_location: int = 10, latency: float = 0.0) -> None:
+        self.tmp_path = tmp_path
+        self.root = tmp_path / "watched"
+        self.orders = synthetic_orders(location_ids(2), per_location)
+        self.config = tmp_path / "ghl-fulfill.toml"
+        self.config.write_text(
+            f'state_dir = "{tmp_path / "state"}"\nrate_limit_requests = 100000\n',
+            encoding="utf-8",
+        )
+        self.sandbox = Sandbox(
+            synthetic_seed(self.orders),
+            tokens={_TOKEN: None},
+            max_requests=100_000,
+            latency_seconds=latency,
+        ).start()
+        self.processes: list[subprocess.Popen[str]] = []
+
+    def start(self, *options: str) -> subprocess.Popen[str]:
+        environment = {
+            key: value for key, value in os.environ.items() if not key.startswith("GHL_")
+        }
+        environment.update(GHL_BASE_URL=self.sandbox.base_url, GHL_TOKEN=_TOKEN)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "importer",
+                "watch",
+                str(self.root),
+                "--poll",
+                "0.2",
+                "--settle",
+                _SETTLE,
+                "--config",
+                str(self.config),
+                *options,
+            ],
+            cwd=self.tmp_path,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def export(self, name: str, orders: list[SyntheticOrder] | None = None) -> Path:
+        """Write an export outside the inbox, to be dropped into it whole."""
+        path = self.tmp_path / name
+        write_export(path, self.orders if orders is None else orders)
+        return path
+
+    def drop(self, export: Path, name: str | None = None) -> None:
+        inbox = self.root / "inbox"
+        inbox.mkdir(parents=True, exist_ok=True)
+        (inbox / (name or export.name)).write_bytes(export.read_bytes())
+
+    def created_per_order(self) -> Counter[str]:
+        return Counter(entry.order_id for entry in self.sandbox.fulfillment_log())
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        self.sandbox.stop()
+
+
+@pytest.fixture
+def watched(tmp_path: Path) -> Iterator[_WatchedFolder]:
+    folder = _WatchedFolder(tmp_path)
+    yield folder
+    folder.close()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def summary_text(workbook: Path) -> str:
+    book = openpyxl.load_workbook(workbook, read_only=True)
+    try:
+        rows = book["Summary"].iter_rows(values_only=True)
+        return "\n".join(" ".join(str(cell) for cell in row if cell is not None) for row in rows)
+    finally:
+        book.close()
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    return process.returncode, stdout, stderr
+
+
+def test_slow_file_taken_only_when_complete(watched: _WatchedFolder) -> None:
+    """A file written in chunks, more often than the settle period, is left until it is whole."""
+    watched.start()
+    lines = watched.export("slow.csv").read_bytes().splitlines(keepends=True)
+    inbox_file = watched.root / "inbox" / "slow.csv"
+    assert wait_for(lambda: (watched.root / "inbox").is_dir())
+
+    taken_early = False
+    with inbox_file.open("wb") as stream:
+        for start in range(0, len(lines), 3):
+            stream.writelines(lines[start : start + 3])
+            stream.flush()
+            time.sleep(0.3)
+            taken_early = taken_early or not inbox_file.exists()
+
+    assert not taken_early
+    assert wait_for(lambda: (watched.root / "done" / "slow.csv").exists())
+    assert len(watched.created_per_order()) == len(watched.orders)
+
+
+def test_two_files_at_once_both_imported(watched: _WatchedFolder) -> None:
+    half = len(watched.orders) // 2
+    first = watched.export("morning.csv", watched.orders[:half])
+    second = watched.export("evening.csv", watched.orders[half:])
+    watched.drop(first)
+    watched.drop(second)
+
+    process = watched.start("--once")
+    process.communicate(timeout=60)
+    done = sorted(path.name for path in (watched.root / "done").iterdir())
+
+    assert process.returncode == 0
+    assert done == [
+        "evening.csv",
+        "evening.results.xlsx",
+        "morning.csv",
+        "morning.results.xlsx",
+    ]
+    assert len(watched.created_per_order()) == len(watched.orders)
+
+
+def test_same_content_twice_imported_once(watched: _WatchedFolder) -> None:
+    """The second name of the same content is not imported, and its results say why."""
+    export = watched.export("orders.csv")
+    watched.drop(export, "orders.csv")
+    watched.drop(export, "second.csv")
+
+    process = watched.start("--once")
+    process.communicate(timeout=60)
+    per_order = watched.created_per_order()
+    copy_results = watched.root / "done" / "second.results.xlsx"
+
+    assert process.returncode == 0
+    assert max(per_order.values()) == 1
+    assert len(per_order) == len(watched.orders)
+    assert "same content as orders.csv" in summary_text(copy_results)
+
+
+def test_same_content_later_not_imported(watched: _WatchedFolder) -> None:
+    """Content imported by an earlier run of the watcher is known by its hash."""
+    export = watched.export("orders.csv")
+    watched.drop(export)
+    watched.start("--once").communicate(timeout=60)
+    requests_before = len(watched.sandbox.request_log())
+
+    watched.drop(export, "resent.csv")
+    process = watched.start("--once")
+    process.communicate(timeout=60)
+
+    assert process.returncode == 0
+    assert len(watched.sandbox.request_log()) == requests_before
+    assert (watched.root / "done" / "resent.csv").exists()
+
+
+def test_corrupt_file_failed_and_watcher_goes_on(watched: _WatchedFolder) -> None:
+    process = watched.start()
+    broken = watched.tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 this zip stops here")
+    watched.drop(broken)
+    assert wait_for(lambda: (watched.root / "failed" / "broken.xlsx").exists())
+
+    watched.drop(watched.export("good.csv"))
+    good_done = wait_for(lambda: (watched.root / "done" / "good.csv").exists())
+    still_running = process.poll() is None
+    explanation = summary_text(watched.root / "failed" / "broken.results.xlsx")
+    code, _, stderr = stop(process)
+
+    assert good_done
+    assert still_running
+    assert code == 0
+    assert "could not be read as an Excel workbook" in explanation
+    assert "broken.xlsx could not be imported" in stderr
+
+
+def test_second_watcher_on_folder_refused(watched: _WatchedFolder) -> None:
+    first = watched.start()
+    assert wait_for(lambda: (watched.root / ".ghl-fulfill-watch.lock").exists())
+    time.sleep(0.5)
+
+    second = watched.start("--once")
+    _, stderr = second.communicate(timeout=60)
+    stop(first)
+
+    assert second.returncode == 2
+    assert "Another watcher is already working" in stderr
+
+
+def test_sigterm_restart_sends_each_order_once(tmp_path: Path) -> None:
+    """Stopped inside a file, the watcher leaves it in processing/; the next start finishes it."""
+    watched = _WatchedFolder(tmp_path, per_location=150, latency=0.03)
+    try:
+        watched.drop(watched.export("big.csv"))
+        process = watched.start()
+        assert wait_for(lambda: len(watched.sandbox.fulfillment_log()) >= 20)
+        code, _, stderr = stop(process)
+        left_in_processing = (watched.root / "processing" / "big.csv").exists()
+        sent_before_restart = len(watched.sandbox.fulfillment_log())
+
+        restart = watched.start("--once")
+        restart.communicate(timeout=120)
+        per_order = watched.created_per_order()
+    finally:
+        watched.close()
+
+    assert code == 3
+    assert "stays in processing/" in stderr
+    assert left_in_processing
+    assert sent_before_restart < len(watched.orders)
+    assert restart.returncode == 0
+    assert (watched.root / "done" / "big.csv").exists()
+    assert len(per_order) == len(watched.orders)
+    assert max(per_order.values()) == 1
+
+
+# --- the watcher run in this process, with --once ------------------------------------------
+
+
+@pytest.fixture
+def once(watched: _WatchedFolder, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """Run `ghl-fulfill watch --once` on the watched folder in this process."""
+    monkeypatch.setenv("GHL_BASE_URL", watched.sandbox.base_url)
+    monkeypatch.setenv("GHL_TOKEN", _TOKEN)
+
+    def run(*options: str) -> int:
+        arguments = ["watch", str(watched.root), "--once", "--poll", "0.1", "--settle", "0.3"]
+        return main([*arguments, "--config", str(watched.config), *options])
+
+    return run
+
+
+def test_rejected_order_sends_file_to_failed(
+    watched: _WatchedFolder, once: Callable[..., int]
+) -> None:
+    export = watched.export("orders.csv")
+    export.write_text(export.read_text() + "loc-x,not-an-order,1Z999,UPS,,1\n")
+    watched.drop(export)
+
+    code = once()
+
+    assert code == 1
+    assert (watched.root / "failed" / "orders.results.xlsx").exists()
+
+
+def test_unreadable_file_exit_code_2(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    (watched.root / "inbox").mkdir(parents=True)
+    (watched.root / "inbox" / "photo.xlsx").write_bytes(b"\x89PNG not a workbook")
+    assert once() == 2
+
+
+def test_refused_token_keeps_file_and_stops(
+    watched: _WatchedFolder, once: Callable[..., int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GHL_TOKEN", "a-token-the-sandbox-refuses")
+    watched.drop(watched.export("orders.csv"))
+
+    code = once()
+
+    assert code == 3
+    assert (watched.root / "processing" / "orders.csv").exists()
+
+
+def test_daily_limit_keeps_file_in_processing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = _WatchedFolder(tmp_path)
+    watched.sandbox.stop()
+    watched.sandbox = Sandbox(
+        synthetic_seed(watched.orders), tokens={_TOKEN: None}, daily_limit=8
+    ).start()
+    watched.config.write_text(watched.config.read_text() + "daily_reserve = 0\n")
+    monkeypatch.setenv("GHL_BASE_URL", watched.sandbox.base_url)
+    monkeypatch.setenv("GHL_TOKEN", _TOKEN)
+    watched.drop(watched.export("orders.csv"))
+    try:
+        code = main(
+            [
+                "watch",
+                str(watched.root),
+                "--once",
+                "--poll",
+                "0.1",
+                "--settle",
+                "0.3",
+                "--config",
+                str(watched.config),
+            ]
+        )
+    finally:
+        watched.close()
+
+    assert code == 3
+    assert (watched.root / "processing" / "orders.csv").exists()
+
+
+def test_file_left_in_processing_resumed(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    processing = watched.root / "processing"
+    processing.mkdir(parents=True)
+    (processing / "orders.csv").write_bytes(watched.export("orders.csv").read_bytes())
+
+    code = once()
+
+    assert code == 0
+    assert (watched.root / "done" / "orders.csv").exists()
+
+
+def test_name_taken_in_done_numbered(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    done = watched.root / "done"
+    done.mkdir(parents=True)
+    (done / "orders.csv").write_text("an earlier day's file", encoding="utf-8")
+    watched.drop(watched.export("orders.csv"))
+
+    once()
+
+    assert (done / "orders (2).results.xlsx").exists()
+
+
+def test_file_open_in_excel_left_in_inbox(
+    watched: _WatchedFolder, once: Callable[..., int]
+) -> None:
+    watched.drop(watched.export("orders.csv"))
+    (watched.root / "inbox" / "~$orders.csv").write_bytes(b"owner")
+
+    once()
+
+    assert (watched.root / "inbox" / "orders.csv").exists()
+
+
+def test_windows_thumbnail_file_left_alone(
+    watched: _WatchedFolder, once: Callable[..., int]
+) -> None:
+    (watched.root / "inbox").mkdir(parents=True)
+    (watched.root / "inbox" / "Thumbs.db").write_bytes(b"\x00" * 64)
+
+    code = once()
+
+    assert code == 0
+    assert (watched.root / "inbox" / "Thumbs.db").exists()
+
+
+def test_folder_in_inbox_named_in_warning(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (watched.root / "inbox" / "december").mkdir(parents=True)
+    once()
+    assert "december is a folder" in capsys.readouterr().err
+
+
+def test_json_log_line_per_file(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    """With --log-format json, each file's outcome is one JSON line carrying its counts."""
+    watched.drop(watched.export("orders.csv"))
+    log_file = watched.tmp_path / "watch.log"
+
+    once("--log-file", str(log_file), "--log-format", "json")
+    lines = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    finished = [line for line in lines if line.get("event") == "file_finished"]
+
+    assert len(finished) == 1
+    assert finished[0]["created"] == len(watched.orders)
+
+
+def test_token_not_in_log(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    watched.drop(watched.export("orders.csv"))
+    log_file = watched.tmp_path / "watch.log"
+    once("--log-file", str(log_file), "--verbose")
+    assert _TOKEN not in log_file.read_text(encoding="utf-8")
