@@ -342,6 +342,11 @@ class Watcher:
     def _inbox_files(self) -> list[Path]:
         try:
             entries = list(self.folders.inbox.iterdir())
+        except FileNotFoundError:
+            # Someone removed the inbox: make it again, so that files can be dropped.
+            with contextlib.suppress(OSError):
+                self.folders.inbox.mkdir(exist_ok=True)
+            return []
         except OSError as error:
             # A network share that is briefly away: tell once, and look again later.
             self._tell_once(
@@ -433,19 +438,28 @@ class Watcher:
             self._finish_duplicate(path, name, earlier)
             return
 
-        results = self.folders.processing / f".{path.stem}{_RESULTS_SUFFIX}"
         run_id = self._ledger.start_run("watch", dry_run=False)
-        outcome = "aborted"
         heartbeat = asyncio.create_task(_beat(self._ledger, run_id))
+        try:
+            outcome = await self._import_in_run(path, name, sha256, run_id, started)
+        finally:
+            heartbeat.cancel()
+        with contextlib.suppress(LedgerError):
+            self._ledger.finish_run(run_id, outcome)
+
+    async def _import_in_run(
+        self, path: Path, name: str, sha256: str, run_id: int, started: float
+    ) -> str:
+        """Import a file as one run of the ledger, move it, and return the run's outcome."""
+        results = self.folders.processing / f".{path.stem}{_RESULTS_SUFFIX}"
         try:
             result = await self._import_file(path, results, LedgerRun(self._ledger, run_id))
         except (InputFileError, ConfigError) as error:
             self._finish_unreadable(path, name, _without_path(error, path), sha256, run_id)
-            outcome = "file not read"
-            return
+            return "file not read"
         except (ReportError, LedgerError) as error:
             self._keep(path, name, str(error), None, stopped_by=error)
-            return
+            return "aborted"
         except Exception as error:
             # A bug: the file goes to failed/ with the failure, and the watcher goes on.
             logger.debug("unexpected failure", exc_info=True)
@@ -454,12 +468,8 @@ class Watcher:
                 "ghl-fulfill; please report it"
             )
             self._finish_unreadable(path, name, problem, sha256, run_id)
-            return
-        finally:
-            heartbeat.cancel()
-            with contextlib.suppress(LedgerError):
-                self._ledger.finish_run(run_id, outcome)
-        outcome = self._finish(path, name, result, results, sha256, run_id, started)
+            return "aborted"
+        return self._finish(path, name, result, results, sha256, run_id, started)
 
     def _finish(
         self,
@@ -476,7 +486,11 @@ class Watcher:
             self._keep(path, name, result.stopped_reason, result, stopped_by=result.stopped_by)
             return "aborted"
         destination = Destination.DONE if _all_done(result) else Destination.FAILED
-        moved, moved_results = _move_with_results(path, results, self.folders, destination)
+        try:
+            moved, moved_results = _move_with_results(path, results, self.folders, destination)
+        except OSError as error:
+            self._keep_unmoved(path, name, result, destination, error)
+            return "aborted"
         self._ledger.record_watched_file(
             WatchedContent(sha256, name, str(moved), destination.value, run_id)
         )
@@ -501,6 +515,33 @@ class Watcher:
             "%s: %sstopped: %s. The file stays in processing/ and is %s.",
             name,
             counts,
+            reason,
+            later,
+            extra={"fields": _fields("file_kept", name, path, None, result, reason=reason)},
+        )
+        self.files.append(WatchedFile(name, path, Destination.KEPT, None, result, reason))
+
+    def _keep_unmoved(
+        self,
+        path: Path,
+        name: str,
+        result: FileResult,
+        destination: Destination,
+        error: OSError,
+    ) -> None:
+        """Leave an imported file that cannot be moved in processing/, to be imported again.
+
+        The next import sends nothing twice: the ledger has every order it sent.
+        """
+        later = "imported again at the next run"
+        if not self._options.once:
+            self._retry_at[path] = time.monotonic() + self._options.deferred_retry_seconds / 4
+            later = "imported again in 15 minutes"
+        reason = f"it could not be moved to {destination.value}/ ({error.strerror})"
+        logger.error(
+            "%s: %s; %s. The file stays in processing/ and is %s.",
+            name,
+            _counts_text(result),
             reason,
             later,
             extra={"fields": _fields("file_kept", name, path, None, result, reason=reason)},
@@ -685,6 +726,8 @@ def _move_with_results(
 ) -> tuple[Path, Path | None]:
     """Move a file and its results workbook into done/ or failed/, named alike."""
     folder = folders.done if destination is Destination.DONE else folders.failed
+    # Someone may have removed the folder while the watcher ran.
+    folder.mkdir(exist_ok=True)
     moved = move_into(path, folder)
     if not results.exists():
         return moved, None
@@ -694,6 +737,7 @@ def _move_with_results(
 def _move_or_keep(path: Path, folder: Path) -> Path:
     """Move a file; where even that fails, say so and leave it where it is."""
     try:
+        folder.mkdir(exist_ok=True)
         return move_into(path, folder)
     except OSError as error:
         logger.warning("%s could not be moved into %s/ (%s).", path, folder.name, error.strerror)

@@ -20,6 +20,7 @@ from importer.ledger import (
     FulfillmentState,
     Ledger,
     Package,
+    WatchedContent,
     tracking_key,
 )
 from importer.mapping import load_templates
@@ -472,3 +473,23 @@ def test_ledger_failure_during_run_stops_it(ledger: Ledger) -> None:
 
     with pytest.raises(RunAbortedError):
         ledger.claim(package(), run_id=run, file_id=None, force=False)
+
+
+def test_imported_content_returns_latest_done(tmp_path: Path) -> None:
+    ledger = Ledger.open(tmp_path)
+    ledger.record_watched_file(WatchedContent("abc", "monday.csv", "done/monday.csv", "done", None))
+    ledger.record_watched_file(
+        WatchedContent("abc", "again.csv", "failed/again.csv", "failed", None)
+    )
+    found = ledger.imported_content("abc")
+    assert found is not None
+    assert found.name == "monday.csv"
+
+
+def test_failed_content_not_imported_content(tmp_path: Path) -> None:
+    """Content that went to failed/ may be dropped again to retry it."""
+    ledger = Ledger.open(tmp_path)
+    ledger.record_watched_file(
+        WatchedContent("abc", "orders.csv", "failed/orders.csv", "failed", None)
+    )
+    assert ledger.imported_content("abc") is None

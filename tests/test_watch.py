@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from importer.errors import ConfigError
-from importer.watch import SettleTracker, WatchFolders, folder_lock, is_candidate, move_into
+from importer.watch import (
+    SettleTracker,
+    WatchFolders,
+    folder_lock,
+    is_candidate,
+    is_export_name,
+    is_open_elsewhere,
+    move_into,
+)
 
 
 def make_file(folder: Path, name: str, text: str = "Order ID,Tracking Number\n") -> Path:
@@ -155,3 +163,36 @@ def test_lock_of_killed_watcher_not_stuck(tmp_path: Path) -> None:
         with folder_lock(folders):
             acquired = True
     assert acquired
+
+
+@pytest.mark.parametrize("name", ["Thumbs.db", "desktop.ini", "DESKTOP.INI"])
+def test_windows_system_file_not_export(name: str) -> None:
+    assert not is_export_name(name)
+
+
+@pytest.mark.parametrize(
+    "owner",
+    ["~$orders-2026-12-01.xlsx", "~$ders-2026-12-01.xlsx", ".~lock.orders-2026-12-01.xlsx#"],
+)
+def test_office_lock_file_marks_export_open(tmp_path: Path, owner: str) -> None:
+    export = make_file(tmp_path, "orders-2026-12-01.xlsx")
+    make_file(tmp_path, owner)
+    assert is_open_elsewhere(export)
+
+
+def test_export_without_lock_file_not_open(tmp_path: Path) -> None:
+    export = make_file(tmp_path, "orders-2026-12-01.xlsx")
+    make_file(tmp_path, "~$other.xlsx")
+    assert not is_open_elsewhere(export)
+
+
+def test_results_name_numbered_before_suffix(tmp_path: Path) -> None:
+    """orders.results.xlsx taken gives orders (2).results.xlsx, which pairs with orders (2).csv."""
+    folder = tmp_path / "done"
+    folder.mkdir()
+    make_file(folder, "orders.results.xlsx")
+    results = make_file(tmp_path, "workbook.xlsx")
+
+    moved = move_into(results, folder, "orders.results.xlsx")
+
+    assert moved.name == "orders (2).results.xlsx"

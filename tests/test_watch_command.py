@@ -6,9 +6,11 @@ shows whether any order was sent twice across the watcher's restarts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -422,3 +424,25 @@ def test_token_not_in_log(watched: _WatchedFolder, once: Callable[..., int]) -> 
     log_file = watched.tmp_path / "watch.log"
     once("--log-file", str(log_file), "--verbose")
     assert _TOKEN not in log_file.read_text(encoding="utf-8")
+
+
+def test_run_outcome_recorded_in_ledger(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    """Each file is one run of the ledger, finished with the file's outcome."""
+    watched.drop(watched.export("orders.csv"))
+    once()
+    with contextlib.closing(sqlite3.connect(watched.tmp_path / "state" / "ledger.sqlite3")) as db:
+        outcomes = db.execute("SELECT command, outcome FROM runs").fetchall()
+    assert outcomes == [("watch", "done")]
+
+
+def test_done_folder_removed_is_made_again(
+    watched: _WatchedFolder, once: Callable[..., int]
+) -> None:
+    once()
+    (watched.root / "done").rmdir()
+    watched.drop(watched.export("orders.csv"))
+
+    code = once()
+
+    assert code == 0
+    assert (watched.root / "done" / "orders.csv").exists()
