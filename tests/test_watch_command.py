@@ -446,3 +446,21 @@ def test_done_folder_removed_is_made_again(
 
     assert code == 0
     assert (watched.root / "done" / "orders.csv").exists()
+
+
+def test_config_error_written_to_log_file(
+    watched: _WatchedFolder,
+    once: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A nightly run's reader looks in the log file, so the error that ended the run is there."""
+    monkeypatch.delenv("GHL_TOKEN")
+    log_file = watched.tmp_path / "nightly.log"
+
+    code = once("--log-file", str(log_file))
+    printed = capsys.readouterr().err
+
+    assert code == 2
+    assert "error: " in log_file.read_text(encoding="utf-8")
+    assert printed.count("error: ") == 1

@@ -21,6 +21,7 @@ from importer.cli.common import (
     DEFAULT_LOG_BACKUPS,
     DEFAULT_LOG_MAX_MB,
     EXIT_ABORTED,
+    FILE_ONLY,
     LOG_FORMATS,
     configure_logging,
     int_in_range,
@@ -74,8 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ABORTED
     except Exception as error:
-        # An unexpected exception is a bug: one line here, the details with --verbose.
-        logger.debug("unexpected failure", exc_info=True)
+        # An unexpected exception is a bug: one line here, the details with --verbose
+        # and in the log file.
+        file_only = {} if args.verbose else FILE_ONLY
+        logger.error("unexpected failure", exc_info=True, extra=file_only)
         print(
             f"error: unexpected failure ({type(error).__name__}: {error}). This is a bug in "
             "ghl-fulfill; run again with --verbose to see the details and please report it.",
@@ -89,11 +92,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_error(message: str, log_format: str) -> None:
-    """Print the error, or log it as a JSON line for a log collector reading --log-format json."""
+    """Print the error and log it to the log file, where a nightly run's reader looks.
+
+    With --log-format json the console gets the error as a JSON line instead.
+    """
     if log_format == "json" and logging.getLogger().handlers:
         logger.error(message)
-    else:
-        print(message, file=sys.stderr)
+        return
+    print(message, file=sys.stderr)
+    logger.error(message, extra=FILE_ONLY)
 
 
 def build_parser() -> argparse.ArgumentParser:

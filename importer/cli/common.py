@@ -250,8 +250,17 @@ def _install(root: logging.Logger, handler: logging.Handler) -> None:
     _installed_handlers.append(handler)
 
 
+# Pass as `extra` to log a record to the log file only, for a message already printed.
+FILE_ONLY = {"file_only": True}
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
 def _console_handler(verbose: bool, console_loggers: Sequence[str]) -> logging.Handler:
     console = logging.StreamHandler(sys.stderr)
+    console.addFilter(_not_file_only)
     if verbose:
         console.setLevel(logging.DEBUG)
     elif console_loggers:
