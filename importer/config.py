@@ -197,16 +197,17 @@ def load_settings(
     return settings
 
 
-def require_credentials(settings: Settings) -> None:
+def require_credentials(settings: Settings, *, dry_run_hint: bool = True) -> None:
     """Stop with a one-line message when no token is set.
 
     The location can come from a column of the file, so it is checked once
     the file's columns are known (see `require_location`).
     """
     if not settings.has_token:
+        hint = " (or use --dry-run to check a file without sending)" if dry_run_hint else ""
         raise ConfigError(
             'No HighLevel token is set: set the GHL_TOKEN environment variable or token = "..." '
-            f"in {CONFIG_FILE_NAME} (or use --dry-run to check a file without sending)."
+            f"in {CONFIG_FILE_NAME}{hint}."
         )
 
 

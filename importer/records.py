@@ -112,6 +112,8 @@ class FileResult:
     rows: list[RowResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stopped_reason: str = ""
+    # A next step that replaces the one the counts give, for a file that was not imported.
+    next_step: str = ""
     # The failure that stopped the run, when one did; None for Ctrl-C or SIGTERM.
     stopped_by: Exception | None = None
     results_path: Path | None = None

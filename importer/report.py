@@ -264,6 +264,8 @@ def _fill_status_count(cell: Cell, label: str) -> None:
 
 def _next_steps(result: FileResult) -> str:
     """Build the plain-language next step from the counts and the stopped reason."""
+    if result.next_step:
+        return result.next_step
     steps: list[str] = []
     if result.stopped_reason == STOPPED_ON_REQUEST:
         steps.append("The import was stopped before it finished. Import the file again to go on.")

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -72,6 +75,9 @@ DEFERRED_RETRY_SECONDS = 3600.0
 # .crdownload and .part, and copies in progress (.tmp).
 _UNFINISHED_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", "#")
 _UNFINISHED_PREFIXES = ("~$", ".", "~")
+_DOWNLOAD_SUFFIXES = (".part", ".partial", ".crdownload", ".download")
+# The maximum length of a file name on most file systems, in bytes of UTF-8.
+_MAX_NAME_BYTES = 255
 # Windows writes these files into folders it shows, and they are never exports.
 _SYSTEM_NAMES = ("thumbs.db", "desktop.ini")
 
@@ -88,7 +94,16 @@ class WatchFolders:
 
     @classmethod
     def create(cls, root: Path) -> WatchFolders:
-        """Return the folders of `root`, creating the missing ones."""
+        """Return the folders of `root`, creating the missing ones within it.
+
+        `root` itself must exist: a mistyped path, or a network share that is
+        not mounted, would otherwise look like an empty inbox every night.
+        """
+        if not root.is_dir():
+            raise ConfigError(
+                f"The watched folder {root} does not exist, or is not a folder. Create it (or "
+                "mount the share it is on), then start the watcher again."
+            )
         folders = cls(
             root=root,
             inbox=root / INBOX,
@@ -136,7 +151,61 @@ def is_open_elsewhere(path: Path) -> bool:
     """
     name = path.name
     owners = (f"~${name}", f"~${name[2:]}", f".~lock.{name}#")
-    return any((path.parent / owner).exists() for owner in owners)
+    # Firefox writes an empty NAME beside NAME.part until the download ends.
+    downloads = tuple(f"{name}{suffix}" for suffix in _DOWNLOAD_SUFFIXES)
+    try:
+        return any((path.parent / other).exists() for other in (*owners, *downloads))
+    except OSError:
+        # A name near the system's length limit has no room for a lock file's longer name.
+        return False
+
+
+def is_open_for_writing(path: Path) -> bool:
+    """Tell whether a process on this machine has the file open for writing.
+
+    Only Linux shows this, through /proc, and only for the processes this
+    user may inspect: a program writing over a network share from another
+    machine is not seen. Elsewhere this returns False, and the settle
+    period alone guards against a half-written file.
+    """
+    fd_folders = Path("/proc")
+    if not (fd_folders / "self" / "fdinfo").is_dir():
+        return False
+    try:
+        wanted = path.stat()
+    except OSError:
+        return False
+    own = str(os.getpid())
+    file_id = (wanted.st_dev, wanted.st_ino)
+    processes = (entry for entry in fd_folders.iterdir() if entry.name.isdigit())
+    return any(_process_writes(process, file_id) for process in processes if process.name != own)
+
+
+def _process_writes(process: Path, file_id: tuple[int, int]) -> bool:
+    try:
+        descriptors = list(os.scandir(process / "fd"))
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            opened = os.stat(descriptor.path)
+        except OSError:
+            continue
+        if (opened.st_dev, opened.st_ino) == file_id and _written(process, descriptor.name):
+            return True
+    return False
+
+
+def _written(process: Path, descriptor: str) -> bool:
+    """Tell whether a file descriptor was opened for writing, from its flags in fdinfo."""
+    try:
+        info = (process / "fdinfo" / descriptor).read_text()
+    except OSError:
+        return False
+    for line in info.splitlines():
+        if line.startswith("flags:"):
+            return int(line.split()[1], 8) & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
+    return False
 
 
 @dataclass
@@ -183,7 +252,8 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 @contextmanager
 def folder_lock(folders: WatchFolders) -> Iterator[None]:
     """Hold the folder's lock while the block runs; stop when another watcher holds it."""
-    lock = filelock.FileLock(folders.root / LOCK_FILE_NAME, timeout=0)
+    path = folders.root / LOCK_FILE_NAME
+    lock = filelock.FileLock(path, timeout=0)
     try:
         lock.acquire()
     except filelock.Timeout:
@@ -191,6 +261,12 @@ def folder_lock(folders: WatchFolders) -> Iterator[None]:
             f"Another watcher is already working on {folders.root}. Stop it first, or watch "
             "another folder."
         ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"The watcher's lock file {path} cannot be opened ({error.strerror}). Run the "
+            "watcher as the user who owns the folder, or delete the lock file when no watcher "
+            "is running."
+        ) from error
     try:
         yield
     finally:
@@ -203,14 +279,23 @@ def move_into(path: Path, folder: Path, name: str | None = None) -> Path:
     The move is a rename, so a file is never copied and never half-moved
     within one disk. The file's own name is kept for the user to find it.
     """
-    wanted = Path(name or path.name)
-    target = folder / wanted.name
+    wanted = name or path.name
+    target = folder / fitted_name(_stem(wanted), _suffix(wanted))
     number = 1
     while target.exists():
         number += 1
-        target = folder / f"{_stem(wanted.name)} ({number}){_suffix(wanted.name)}"
+        target = folder / fitted_name(_stem(wanted), f" ({number}){_suffix(wanted)}")
     os.replace(path, target)
     return target
+
+
+def fitted_name(stem: str, ending: str) -> str:
+    """Join a stem and an ending, shortening the stem so that the name fits a file system."""
+    room = _MAX_NAME_BYTES - len(ending.encode("utf-8"))
+    encoded = stem.encode("utf-8")
+    if len(encoded) > room:
+        stem = encoded[:room].decode("utf-8", "ignore")
+    return stem + ending
 
 
 _RESULTS_SUFFIX = ".results.xlsx"
@@ -263,6 +348,8 @@ FileImporter = Callable[[Path, Path, LedgerRun], Awaitable[FileResult]]
 
 
 _DAILY_LIMIT = "the day's API request limit is nearly used up"
+# The outcome of an import whose file changed while it was read.
+_CHANGED_WHILE_READ = "file changed while read"
 
 
 class Watcher:
@@ -288,21 +375,47 @@ class Watcher:
         # Files in processing/ and when to import them again.
         self._retry_at: dict[Path, float] = {}
         self._told: set[str] = set()
+        # With `once`: the inbox files left for the next run.
+        self.left: list[Path] = []
+        # Why an inbox file was not taken yet, in words, for the --once summary.
+        self._waiting_reason: dict[Path, str] = {}
 
     async def run(self) -> None:
         """Watch until stopped; with `once`, until the files present are taken."""
         self._announce()
         self._queue_unfinished()
-        deadline = time.monotonic() + 3 * self._options.settle_seconds + self._options.poll_seconds
+        deadline = self._once_deadline()
         while not self._stopping():
             taken = await self._import_unfinished()
             for path in self._settled_inbox():
                 if self._stopping():
                     break
-                taken = await self._take(path) or taken
-            if self._options.once and not taken and self._once_finished(deadline):
+                taken = await self._take_safely(path) or taken
+            if taken:
+                deadline = self._once_deadline()
+            elif self._options.once and self._once_finished(deadline):
                 break
             await self._pause(self._options.poll_seconds)
+
+    def _once_deadline(self) -> float:
+        """With `once`: when to stop waiting for inbox files that keep changing."""
+        return time.monotonic() + 3 * self._options.settle_seconds + self._options.poll_seconds
+
+    async def _take_safely(self, path: Path) -> bool:
+        """Take a file; a failure of one file is logged, and the watcher goes on."""
+        try:
+            return await self._take(path)
+        except (LedgerError, ReportError):
+            raise
+        except Exception as error:
+            # A bug: the file is tried again at the next check, and the failure logged once.
+            logger.debug("unexpected failure", exc_info=True)
+            self._tell_once(
+                f"bug:{path.name}",
+                f"{_printable(path.name)}: unexpected failure ({type(error).__name__}: {error}). "
+                "This is a bug in ghl-fulfill; please report it. The file is tried again.",
+            )
+            return False
 
     def _stopping(self) -> bool:
         return self._stop.requested or self.stopped_by is not None
@@ -314,7 +427,12 @@ class Watcher:
             self.folders.inbox,
             _seconds_text(options.settle_seconds),
             _seconds_text(options.poll_seconds),
-            extra={"fields": {"event": "watch_started", "folder": str(self.folders.root)}},
+            # A scheduled run prints only its files' lines, so that cron mails nothing when
+            # the inbox is empty. The console handler skips records marked file_only.
+            extra={
+                "fields": {"event": "watch_started", "folder": str(self.folders.root)},
+                "file_only": options.once,
+            },
         )
 
     # --- which files ------------------------------------------------------------------------
@@ -383,13 +501,14 @@ class Watcher:
         if time.monotonic() < deadline:
             return False
         for path in waiting:
-            why = "is open in Excel or LibreOffice" if is_open_elsewhere(path) else "is changing"
+            why = self._waiting_reason.get(path, "was still changing")
             logger.warning(
-                "%s %s; it is left for the next run.",
-                path,
+                "%s %s; it is left in the inbox for the next run.",
+                _printable(str(path)),
                 why,
-                extra={"fields": {"event": "file_left", "file": path.name}},
+                extra={"fields": {"event": "file_left", "file": path.name, "reason": why}},
             )
+        self.left = waiting
         return True
 
     async def _pause(self, seconds: float) -> None:
@@ -397,61 +516,102 @@ class Watcher:
         while not self._stopping() and time.monotonic() < end:
             await asyncio.sleep(min(0.2, end - time.monotonic()))
 
-    def _tell_once(self, key: str, message: str) -> None:
+    def _tell_once(self, key: str, message: str, event: str = "warning") -> None:
+        """Log a warning the first time only: the same file is checked every few seconds."""
         if key not in self._told:
             self._told.add(key)
-            logger.warning(message)
+            logger.warning(message, extra={"fields": {"event": event}})
 
     # --- one file ---------------------------------------------------------------------------
 
     async def _take(self, path: Path) -> bool:
         """Move a settled inbox file into processing/ and import it; False if it must wait."""
+        name = _printable(path.name)
         if is_open_elsewhere(path):
-            self._tell_once(
-                f"open:{path.name}",
-                f"{path} is open in Excel or LibreOffice; it is taken once it is closed.",
-            )
+            self._wait(path, "is open in Excel or LibreOffice, or still downloading")
+            return False
+        if is_open_for_writing(path):
+            self._wait(path, "is still open for writing by another program")
             return False
         try:
-            moved = move_into(path, self.folders.processing)
+            moved = _move_to_processing(path, self.folders.processing)
         except FileNotFoundError:
             return False
         except OSError as error:
-            # Windows refuses to move a file another program has open.
-            self._tell_once(
-                f"move:{path.name}",
-                f"{path} cannot be moved into processing/ ({error.strerror}); it is tried again.",
+            # Windows rejects moving a file that another program has open.
+            self._wait(
+                path,
+                f"could not be moved into processing/ ({error.strerror}); the user running "
+                "the watcher needs permission to change the inbox",
             )
             return False
+        self._waiting_reason.pop(path, None)
+        logger.debug("Took %s into processing/.", name)
         await self._import(moved, name=path.name, resumed=False)
         return True
 
+    def _wait(self, path: Path, reason: str) -> None:
+        """Leave an inbox file where it is for now, and log why, once."""
+        self._waiting_reason[path] = reason
+        self._tell_once(
+            f"{reason}:{path.name}",
+            f"{_printable(str(path))} {reason}; it is taken once that changes.",
+            event="file_waiting",
+        )
+
     async def _import(self, path: Path, *, name: str, resumed: bool) -> None:
+        """Import a file in processing/, again as long as it changes while it is read."""
+        while True:
+            outcome = await self._import_once(path, name=name, resumed=resumed)
+            if outcome != _CHANGED_WHILE_READ:
+                return
+            resumed = True
+            if not await self._until_settled(path):
+                return  # stopped: the file stays in processing/ for the next start
+
+    async def _import_once(self, path: Path, *, name: str, resumed: bool) -> str:
         started = time.monotonic()
+        stamp = _stamp(path)
         try:
             sha256 = file_hash(path)
         except OSError as error:
-            self._finish_unreadable(path, name, f"it could not be read ({error.strerror})", "")
-            return
+            self._finish_unreadable(path, name, f"could not be read ({error.strerror})", "")
+            return "file not read"
         earlier = None if resumed else self._ledger.imported_content(sha256)
         if earlier is not None:
             self._finish_duplicate(path, name, earlier)
-            return
+            return "duplicate"
 
         run_id = self._ledger.start_run("watch", dry_run=False)
         heartbeat = asyncio.create_task(_beat(self._ledger, run_id))
         try:
-            outcome = await self._import_in_run(path, name, sha256, run_id, started)
+            outcome = await self._import_in_run(path, name, sha256, run_id, started, stamp)
         finally:
             heartbeat.cancel()
         with contextlib.suppress(LedgerError):
             self._ledger.finish_run(run_id, outcome)
+        return outcome
+
+    async def _until_settled(self, path: Path) -> bool:
+        """Wait until a file stays unchanged for the settle period; False when stopped first."""
+        tracker = SettleTracker(self._options.settle_seconds)
+        while not self._stopping() and path.exists():
+            if tracker.settled([path], time.monotonic()) and not is_open_for_writing(path):
+                return True
+            await self._pause(self._options.poll_seconds)
+        return False
 
     async def _import_in_run(
-        self, path: Path, name: str, sha256: str, run_id: int, started: float
+        self,
+        path: Path,
+        name: str,
+        sha256: str,
+        run_id: int,
+        started: float,
+        stamp: tuple[int, int] | None,
     ) -> str:
         """Import a file as one run of the ledger, move it, and return the run's outcome."""
-        results = self.folders.processing / f".{path.stem}{_RESULTS_SUFFIX}"
+        results = self.folders.processing / _hidden_results_name(path)
         try:
             result = await self._import_file(path, results, LedgerRun(self._ledger, run_id))
         except (InputFileError, ConfigError) as error:
@@ -469,7 +629,20 @@ class Watcher:
             )
             self._finish_unreadable(path, name, problem, sha256, run_id)
             return "aborted"
+        if _stamp(path) != stamp and not result.stopped_reason:
+            self._tell_changed(path, name, result)
+            return _CHANGED_WHILE_READ
         return self._finish(path, name, result, results, sha256, run_id, started)
+
+    def _tell_changed(self, path: Path, name: str, result: FileResult) -> None:
+        logger.warning(
+            "%s: %s. The file changed while it was imported, so a program is still writing "
+            "it. It stays in processing/ and is imported again once it stops changing; the "
+            "orders already sent are not sent again.",
+            _printable(name),
+            _counts_text(result),
+            extra={"fields": _fields("file_changed", name, path, None, result)},
+        )
 
     def _finish(
         self,
@@ -481,7 +654,7 @@ class Watcher:
         run_id: int,
         started: float,
     ) -> str:
-        """Move an imported file where its outcome says, or keep it to import again."""
+        """Move an imported file to done/ or failed/ by its outcome, or keep it to import again."""
         if result.stopped_reason or result.count(OrderStatus.DEFERRED):
             self._keep(path, name, result.stopped_reason, result, stopped_by=result.stopped_by)
             return "aborted"
@@ -511,13 +684,17 @@ class Watcher:
         """Leave a file stopped part way in processing/, to be imported again later."""
         later, reason = self._when_again(path, reason, stopped_by)
         counts = f"{_counts_text(result)}; " if result is not None else ""
+        results = self.folders.processing / _hidden_results_name(path)
+        shown_results = results if results.exists() else None
         logger.warning(
             "%s: %sstopped: %s. The file stays in processing/ and is %s.",
-            name,
+            _printable(name),
             counts,
-            reason,
+            reason.rstrip("."),
             later,
-            extra={"fields": _fields("file_kept", name, path, None, result, reason=reason)},
+            extra={
+                "fields": _fields("file_kept", name, path, shown_results, result, reason=reason)
+            },
         )
         self.files.append(WatchedFile(name, path, Destination.KEPT, None, result, reason))
 
@@ -567,19 +744,19 @@ class Watcher:
     def _finish_unreadable(
         self, path: Path, name: str, problem: str, sha256: str, run_id: int | None = None
     ) -> None:
-        """Move a file that could not be imported to failed/, with a workbook that says why."""
+        """Move a file that could not be imported to failed/, with a workbook giving the reason."""
         moved = _move_or_keep(path, self.folders.failed)
         result = FileResult(path=moved, started_at=datetime.now(), finished_at=datetime.now())
-        result.stopped_reason = f"the file could not be imported: {problem}"
+        result.stopped_reason = f"{name}: {problem}"
         results = _write_beside(result, moved)
         if sha256:
             self._ledger.record_watched_file(
                 WatchedContent(sha256, name, str(moved), Destination.FAILED.value, run_id)
             )
         logger.warning(
-            "%s could not be imported: %s. Moved to %s%s.",
-            name,
-            problem,
+            "%s: %s. Moved to %s%s.",
+            _printable(name),
+            problem.rstrip("."),
             self._shown(moved),
             f", results in {self._shown(results)}" if results else "",
             extra={
@@ -601,11 +778,12 @@ class Watcher:
         )
         result = FileResult(path=moved, started_at=datetime.now(), finished_at=datetime.now())
         result.notes.append(note)
+        result.next_step = "Nothing to do: the orders of this content were sent before."
         results = _write_beside(result, moved)
         logger.info(
             "%s has the same content as %s, imported on %s (UTC); not imported again. Moved to %s.",
-            name,
-            earlier.name,
+            _printable(name),
+            _printable(earlier.name),
             when,
             self._shown(moved),
             extra={
@@ -625,7 +803,7 @@ class Watcher:
         logger.log(
             level,
             "%s: %s. Moved to %s, results in %s.",
-            watched.name,
+            _printable(watched.name),
             _counts_text(result),
             self._shown(watched.path),
             self._shown(watched.results_path),
@@ -647,8 +825,8 @@ class Watcher:
         if path is None:
             return "(none)"
         with contextlib.suppress(ValueError):
-            return path.relative_to(self.folders.root).as_posix()
-        return str(path)
+            return _printable(path.relative_to(self.folders.root).as_posix())
+        return _printable(str(path))
 
 
 async def _beat(ledger: Ledger, run_id: int) -> None:
@@ -659,15 +837,18 @@ async def _beat(ledger: Ledger, run_id: int) -> None:
 
 
 def _stops_watcher(error: Exception | None) -> bool:
-    """A refused token, a ledger that fails or a results folder that cannot be written
-    stop the watcher: every next file would meet the same failure."""
+    """Tell whether a failure stops the watcher, because every next file would meet it too.
+
+    Those are a refused token, a ledger that fails, and a results folder that
+    cannot be written.
+    """
     if isinstance(error, AuthenticationError):
         return not isinstance(error, LocationAccessError)
     return isinstance(error, ReportError | LedgerError)
 
 
 def _all_done(result: FileResult) -> bool:
-    """Every order created or skipped, and every row part of an order or ignored."""
+    """Tell whether every order was created or skipped and every row was part of an order."""
     finished = (OrderStatus.CREATED, OrderStatus.SKIPPED)
     if any(order.status not in finished for order in result.orders):
         return False
@@ -746,11 +927,11 @@ def _move_or_keep(path: Path, folder: Path) -> Path:
 
 def _write_beside(result: FileResult, moved: Path) -> Path | None:
     """Write a results workbook beside a file; a failure is logged, not raised."""
-    target = moved.with_name(f"{moved.stem}{_RESULTS_SUFFIX}")
+    target = moved.with_name(fitted_name(moved.stem, _RESULTS_SUFFIX))
     number = 1
     while target.exists():
         number += 1
-        target = moved.with_name(f"{moved.stem} ({number}){_RESULTS_SUFFIX}")
+        target = moved.with_name(fitted_name(moved.stem, f" ({number}){_RESULTS_SUFFIX}"))
     try:
         return write_results(result, target)
     except ReportError as error:
@@ -774,3 +955,37 @@ def _utc_minutes(iso: str) -> str:
         return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return iso
+
+
+def _hidden_results_name(path: Path) -> str:
+    """Name the workbook of a file in processing/: hidden, so it is never taken as an export,
+    and short, whatever the length of the file's name."""
+    digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f".ghl-fulfill-{digest}{_RESULTS_SUFFIX}"
+
+
+def _printable(text: str) -> str:
+    """Escape control characters in a file name, so that a name cannot forge log lines."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _move_to_processing(path: Path, processing: Path) -> Path:
+    """Move an inbox file into processing/; across disks, copy it and remove the original.
+
+    An inbox on another disk than processing/ (a share mounted on inbox/ alone)
+    cannot be renamed into it. The copy is written under a hidden name and
+    renamed when complete, so a copy cut short is never taken for the file.
+    """
+    try:
+        return move_into(path, processing)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+    partial = processing / f".ghl-fulfill-copy-{os.getpid()}.tmp"
+    shutil.copy2(path, partial)
+    try:
+        path.unlink()
+    except OSError:
+        partial.unlink()
+        raise
+    return move_into(partial, processing, path.name)

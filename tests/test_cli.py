@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from importer.cli import main
+from importer.sandbox.faults import FaultPlan
 
 PROJECT = Path(__file__).resolve().parents[1]
 MANUAL_SAMPLE = PROJECT / "sample_data" / "manual_fulfillments.csv"
@@ -114,14 +115,15 @@ def test_bad_seed_is_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "seed.json" in capsys.readouterr().err
 
 
-def test_log_file_in_missing_folder_is_config_error(tmp_path: Path) -> None:
+def test_log_file_under_a_file_is_config_error(tmp_path: Path) -> None:
     """A log file that cannot be created is a clear error, not a traceback."""
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
     completed = run_cli(
         "import",
         str(MANUAL_SAMPLE),
         "--dry-run",
         "--log-file",
-        str(tmp_path / "no" / "run.log"),
+        str(tmp_path / "not-a-folder" / "run.log"),
         cwd=tmp_path,
     )
     assert completed.returncode == 2
@@ -386,16 +388,24 @@ class _AgencyRun:
             text=True,
         )
 
-    def interrupt(self, times: int) -> tuple[int, str, str]:
-        """Start an import, press Ctrl-C `times` once it has sent a few orders; return its end."""
+    def interrupt(self, times: int, apart: float = 1.2) -> tuple[int, str, str]:
+        """Start an import, press Ctrl-C `times` once it has sent a few orders; return its end.
+
+        While the signals are sent, the sandbox answers slowly, so that the
+        import is still finishing its requests when a later signal comes.
+        """
         process = self.start()
         deadline = time.monotonic() + 60
         while len(self.sandbox.fulfillment_log()) < 10 and time.monotonic() < deadline:
             time.sleep(0.01)
+        quick = self.sandbox.faults
+        self.sandbox.set_faults(FaultPlan(latency_seconds=3.0))
+        time.sleep(0.3)  # for the requests on their way to be slow ones
         for _ in range(times):
             process.send_signal(signal.SIGINT)
-            time.sleep(0.05)
+            time.sleep(apart)
         stdout, stderr = process.communicate(timeout=60)
+        self.sandbox.set_faults(quick)
         return process.returncode, stdout, stderr
 
     def created_per_order(self) -> Counter[str]:
@@ -416,6 +426,20 @@ def test_first_ctrl_c_defers_rest(tmp_path: Path) -> None:
     assert f"{created} created" in stdout
     assert f"{400 - created} deferred" in stdout
     assert "Press Ctrl-C again" in stderr
+    assert (tmp_path / "agency.results.xlsx").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
+def test_signals_within_a_second_one_stop(tmp_path: Path) -> None:
+    """A service manager and `uv run` may both send SIGTERM for one stop: it stays graceful."""
+    agency = _AgencyRun(tmp_path, orders=400)
+    try:
+        code, _, stderr = agency.interrupt(times=2, apart=0.05)
+    finally:
+        agency.sandbox.stop()
+
+    assert code == 3
+    assert "Stopped at once" not in stderr
     assert (tmp_path / "agency.results.xlsx").is_file()
 
 

@@ -90,12 +90,20 @@ def test_zero_backups_empties_file(tmp_path: Path) -> None:
     assert 0 < log.stat().st_size <= 1000
 
 
-def test_log_file_in_missing_folder_raises(tmp_path: Path) -> None:
+def test_log_file_under_a_file_raises(tmp_path: Path) -> None:
     """A log file that cannot be opened is a ConfigError naming the file."""
-    log = tmp_path / "no" / "run.log"
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    log = blocker / "run.log"
 
     with pytest.raises(ConfigError, match=re.escape(f"{log} cannot be written")):
         log_to_file(log)
+
+
+def test_log_file_folder_created(tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "nightly" / "run.log"
+    log_to_file(log)
+    assert log.parent.is_dir()
 
 
 def test_json_line_carries_fields(tmp_path: Path) -> None:

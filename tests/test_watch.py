@@ -32,14 +32,19 @@ def make_file(folder: Path, name: str, text: str = "Order ID,Tracking Number\n")
 
 
 def test_folders_created(tmp_path: Path) -> None:
-    folders = WatchFolders.create(tmp_path / "watched")
+    folders = WatchFolders.create(tmp_path)
     assert all(folder.is_dir() for folder in (folders.inbox, folders.done, folders.failed))
 
 
-def test_folder_that_cannot_be_made_is_config_error(tmp_path: Path) -> None:
-    blocker = make_file(tmp_path, "not-a-folder")
+def test_missing_folder_is_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        WatchFolders.create(tmp_path / "not-mounted")
+
+
+def test_subfolder_that_cannot_be_made_is_config_error(tmp_path: Path) -> None:
+    make_file(tmp_path, "inbox")
     with pytest.raises(ConfigError, match="cannot be used"):
-        WatchFolders.create(blocker)
+        WatchFolders.create(tmp_path)
 
 
 @pytest.mark.parametrize(

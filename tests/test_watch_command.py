@@ -43,6 +43,7 @@ class _WatchedFolder:
     def __init__(self, tmp_path: Path, *, per_location: int = 10, latency: float = 0.0) -> None:
         self.tmp_path = tmp_path
         self.root = tmp_path / "watched"
+        self.root.mkdir()
         self.orders = synthetic_orders(location_ids(2), per_location)
         self.config = tmp_path / "ghl-fulfill.toml"
         self.config.write_text(
@@ -195,6 +196,7 @@ def test_same_content_twice_imported_once(watched: _WatchedFolder) -> None:
     assert max(per_order.values()) == 1
     assert len(per_order) == len(watched.orders)
     assert "same content as orders.csv" in summary_text(copy_results)
+    assert "Nothing to do" in summary_text(copy_results)
 
 
 def test_same_content_later_not_imported(watched: _WatchedFolder) -> None:
@@ -230,7 +232,7 @@ def test_corrupt_file_failed_and_watcher_goes_on(watched: _WatchedFolder) -> Non
     assert still_running
     assert code == 0
     assert "could not be read as an Excel workbook" in explanation
-    assert "broken.xlsx could not be imported" in stderr
+    assert "broken.xlsx: could not be read" in stderr
 
 
 def test_second_watcher_on_folder_refused(watched: _WatchedFolder) -> None:
@@ -263,7 +265,7 @@ def test_sigterm_restart_sends_each_order_once(tmp_path: Path) -> None:
     finally:
         watched.close()
 
-    assert code == 3
+    assert code == 0
     assert "stays in processing/" in stderr
     assert left_in_processing
     assert sent_before_restart < len(watched.orders)
@@ -381,8 +383,9 @@ def test_file_open_in_excel_left_in_inbox(
     watched.drop(watched.export("orders.csv"))
     (watched.root / "inbox" / "~$orders.csv").write_bytes(b"owner")
 
-    once()
+    code = once()
 
+    assert code == 3
     assert (watched.root / "inbox" / "orders.csv").exists()
 
 
@@ -464,3 +467,86 @@ def test_config_error_written_to_log_file(
     assert code == 2
     assert "error: " in log_file.read_text(encoding="utf-8")
     assert printed.count("error: ") == 1
+
+
+def test_missing_watched_folder_is_config_error(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped folder or a share not mounted must not look like an empty inbox."""
+    watched.root.rmdir()
+    code = once()
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_long_file_name_imported(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    """A name near the file system's limit leaves no room for longer names made from it."""
+    name = "L" * 250 + ".csv"
+    watched.drop(watched.export("orders.csv"), name)
+
+    code = once()
+
+    assert code == 0
+    assert (watched.root / "done" / name).exists()
+
+
+def test_file_open_for_writing_not_taken(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    """A writer that pauses longer than the settle period still holds the file open."""
+    inbox = watched.root / "inbox"
+    inbox.mkdir()
+    export = watched.export("orders.csv").read_bytes()
+    (inbox / "orders.csv").write_bytes(export[: len(export) // 2])
+    # Another process, as the watcher does not count its own open files.
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_OPEN, str(inbox / "orders.csv")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    writer.stdout.readline()
+    try:
+        code = once()
+        still_in_inbox = (inbox / "orders.csv").exists()
+    finally:
+        writer.communicate(timeout=10)
+
+    assert code == 3
+    assert still_in_inbox
+
+
+_HOLD_OPEN = """
+import sys
+with open(sys.argv[1], "ab"):
+    print("open", flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_download_in_progress_not_taken(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    """Firefox writes an empty NAME beside NAME.part until the download ends."""
+    inbox = watched.root / "inbox"
+    inbox.mkdir()
+    (inbox / "orders.csv").write_bytes(b"")
+    (inbox / "orders.csv.part").write_bytes(b"Location ID,Order ID")
+
+    once()
+
+    assert not (watched.root / "failed" / "orders.csv").exists()
+
+
+def test_control_character_in_name_escaped(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name cannot start a new log line that looks like another file's."""
+    watched.drop(watched.export("orders.csv"), "orders\nfake.csv")
+    once()
+    assert "orders\\nfake.csv" in capsys.readouterr().err
+
+
+def test_once_empty_inbox_prints_nothing(
+    once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """cron mails whatever a job prints: a night with nothing to do must print nothing."""
+    once()
+    assert capsys.readouterr().err == ""

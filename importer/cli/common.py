@@ -234,6 +234,9 @@ def configure_logging(
 
     # httpcore's debug lines describe every socket operation; they add nothing for a user.
     logging.getLogger("httpcore").setLevel(logging.INFO)
+    # httpx logs each request at INFO: with --verbose only, or a night's log file would be
+    # all requests and rotate the lines that matter away.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def remove_log_handlers() -> None:
@@ -275,6 +278,7 @@ def _file_handler(log_file: Path, max_bytes: int, backups: int) -> logging.Handl
     # Rotation assumes that one process writes the file, because another process would
     # go on writing to the renamed file. Give each scheduled job its own log file.
     try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
         return _RotatingFileHandler(
             log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
         )

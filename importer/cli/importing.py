@@ -13,6 +13,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -208,26 +209,30 @@ _IMPORT_STOPPING = (
 
 
 @contextlib.contextmanager
-def stop_on_signals(stop: StopRequest, stopping: str) -> Iterator[None]:
-    """Stop gracefully on the first Ctrl-C or SIGTERM, and at once on the second.
+def stop_on_signals(stop: StopRequest, stopping: str, quit_at_once: str = "") -> Iterator[None]:
+    """Stop gracefully on the first Ctrl-C, SIGTERM or SIGHUP, and at once on a later one.
 
     The first lets the requests on their way finish and writes the results;
-    the second exits on the spot. `stopping` tells the user what the first
-    does. Either way the ledger records what was sent, so running the file
-    again sends only what is missing.
+    a later one exits on the spot with `quit_at_once`. `stopping` is the
+    message for the first. Either way the ledger records what was sent, so
+    running the file again sends only what is missing.
+
+    A signal within a second of the first counts as the same one: a service
+    manager and a wrapper such as `uv run` may both send SIGTERM for one stop.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    first_at: list[float] = []
 
     def handle(number: int, frame: object) -> None:
+        if first_at and time.monotonic() - first_at[0] < _SAME_STOP_SECONDS:
+            return
         if stop.requested:
-            _say_now(
-                "Stopped at once; the results workbook was not written. Run the file again "
-                "to finish: nothing already sent is sent twice."
-            )
+            _say_now(quit_at_once or _IMPORT_QUIT)
             os._exit(EXIT_ABORTED)
-        again = "Press Ctrl-C again" if number == signal.SIGINT else "Send SIGTERM again"
+        first_at.append(time.monotonic())
+        again = "Press Ctrl-C again" if number == signal.SIGINT else "Send the signal again"
         _say_now(f"{stopping} {again} to quit at once.")
         stop.request()
 
@@ -239,7 +244,14 @@ def stop_on_signals(stop: StopRequest, stopping: str) -> Iterator[None]:
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_SAME_STOP_SECONDS = 1.0
+_IMPORT_QUIT = (
+    "Stopped at once; the results workbook was not written. Run the file again "
+    "to finish: nothing already sent is sent twice."
+)
 
 
 def _say_now(message: str) -> None:

@@ -98,7 +98,9 @@ def seconds(text: str) -> float:
     except ValueError:
         seconds = 0.0
     if not 0 < seconds <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (up to 3600)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds above 0 and up to 3600"
+        )
     return seconds
 
 

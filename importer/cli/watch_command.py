@@ -15,6 +15,7 @@ from importer.cli.common import (
     EXIT_OK,
     EXIT_SOME_ORDERS_NOT_DONE,
     EXIT_USAGE,
+    FILE_ONLY,
 )
 from importer.cli.importing import (
     add_settings_options,
@@ -48,6 +49,10 @@ logger = logging.getLogger("importer.watch")
 # Notices about each file (the customer email setting, columns matched) go to the log file.
 _file_notices = logging.getLogger("importer.pipeline")
 
+_WATCH_QUIT = (
+    "Stopped at once. A file being imported stays in processing/; start the watcher again "
+    "to finish it: nothing already sent is sent twice."
+)
 _WATCH_STOPPING = (
     "Stopping: no new orders are sent; the ones on their way finish. A file stopped part way "
     "stays in processing/ and is finished when the watcher starts again."
@@ -104,17 +109,19 @@ def run_watch(args: argparse.Namespace, token_holder: list[str]) -> int:
         folder_lock(folders),
         sandbox_if_asked(args.sandbox, settings) as settings,
     ):
-        require_credentials(settings)
+        require_credentials(settings, dry_run_hint=False)
         hide_tokens(settings, token_holder)
-        logger.info("Orders are sent to %s.", settings.base_url)
+        # A scheduled run prints only its files' lines; the log file gets the rest.
+        quiet = FILE_ONLY if args.once else {}
+        logger.info("Orders are sent to %s.", settings.base_url, extra=quiet)
         with (
             open_ledger(settings, sandbox=args.sandbox) as ledger,
-            stop_on_signals(stop, _WATCH_STOPPING),
+            stop_on_signals(stop, _WATCH_STOPPING, _WATCH_QUIT),
         ):
             assert ledger is not None  # a watcher never runs dry
             watcher = asyncio.run(_watch(folders, settings, templates, ledger, stop, options))
     code = _exit_code(watcher, once=args.once)
-    _log_end(watcher, code)
+    _log_end(watcher, code, once=args.once)
     return code
 
 
@@ -125,7 +132,7 @@ _WHERE = {
 }
 
 
-def _log_end(watcher: Watcher, code: int) -> None:
+def _log_end(watcher: Watcher, code: int, *, once: bool) -> None:
     """Log the watcher's last line: the files it took, by where they went, and its exit code."""
     where = Counter(file.destination for file in watcher.files)
     counts = ", ".join(f"{where[destination]} {_WHERE[destination]}" for destination in Destination)
@@ -136,7 +143,10 @@ def _log_end(watcher: Watcher, code: int) -> None:
         "file" if len(watcher.files) == 1 else "files",
         counts,
         code,
-        extra={"fields": {"event": "watch_stopped", "files": len(watcher.files), **fields}},
+        extra={
+            "fields": {"event": "watch_stopped", "files": len(watcher.files), **fields},
+            "file_only": once,
+        },
     )
 
 
@@ -183,10 +193,9 @@ def _exit_code(watcher: Watcher, *, once: bool) -> int:
     if watcher.stopped_by is not None:
         return EXIT_ABORTED
     if not once:
-        last = watcher.files[-1] if watcher.files else None
-        stopped_in_file = last is not None and last.destination is Destination.KEPT
-        return EXIT_ABORTED if stopped_in_file else EXIT_OK
-    code = EXIT_OK
+        # Stopping a service is routine, also inside a file: the next start finishes it.
+        return EXIT_OK
+    code = EXIT_ABORTED if watcher.left else EXIT_OK
     for file in watcher.files:
         if file.destination is Destination.KEPT:
             code = max(code, EXIT_ABORTED)
