@@ -451,8 +451,29 @@ class Watcher:
                 break
             del self._retry_at[path]
             if path.is_file():
-                await self._import(path, name=path.name, resumed=True)
+                await self._import_safely(path, name=path.name, resumed=True)
         return bool(due)
+
+    async def _import_safely(self, path: Path, *, name: str, resumed: bool) -> None:
+        """Import a file in processing/. A bug met by one file is logged, the file stays in
+        processing/ for the next start, and the watcher goes on."""
+        try:
+            await self._import(path, name=name, resumed=resumed)
+        except (LedgerError, ReportError):
+            raise
+        except Exception as error:
+            logger.debug("unexpected failure", exc_info=True)
+            reason = (
+                f"unexpected failure ({type(error).__name__}: {error}). This is a bug in "
+                "ghl-fulfill; please report it"
+            )
+            logger.error(
+                "%s: %s. The file stays in processing/.",
+                _printable(name),
+                reason,
+                extra={"fields": {"event": "file_kept", "file": name, "reason": reason}},
+            )
+            self.files.append(WatchedFile(name, path, Destination.KEPT, problem=reason))
 
     def _settled_inbox(self) -> list[Path]:
         return self._tracker.settled(self._inbox_files(), time.monotonic())
@@ -547,7 +568,7 @@ class Watcher:
             return False
         self._waiting_reason.pop(path, None)
         logger.debug("Took %s into processing/.", name)
-        await self._import(moved, name=path.name, resumed=False)
+        await self._import_safely(moved, name=path.name, resumed=False)
         return True
 
     def _wait(self, path: Path, reason: str) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from importer import watch
 from importer.cli import main
 from importer.sandbox import Sandbox
 from importer.sandbox.synthetic import (
@@ -550,3 +551,26 @@ def test_once_empty_inbox_prints_nothing(
     """cron mails whatever a job prints: a night with nothing to do must print nothing."""
     once()
     assert capsys.readouterr().err == ""
+
+
+def test_bug_in_one_file_keeps_it_and_goes_on(
+    watched: _WatchedFolder, once: Callable[..., int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure nobody foresaw leaves that file in processing/ and the next file goes on."""
+    real_hash = watch.file_hash
+
+    def hash_failing_on_first(path: Path) -> str:
+        if path.name == "a-first.csv":
+            raise RuntimeError("planted failure")
+        return real_hash(path)
+
+    monkeypatch.setattr(watch, "file_hash", hash_failing_on_first)
+    export = watched.export("orders.csv")
+    watched.drop(export, "a-first.csv")
+    watched.drop(export, "b-second.csv")
+
+    code = once()
+
+    assert code == 3
+    assert (watched.root / "processing" / "a-first.csv").exists()
+    assert (watched.root / "done" / "b-second.csv").exists()
