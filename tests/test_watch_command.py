@@ -21,7 +21,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from importer import watch
 from importer.cli import main
 from importer.sandbox import Sandbox
 from importer.sandbox.synthetic import (
@@ -31,6 +30,7 @@ from importer.sandbox.synthetic import (
     synthetic_seed,
     write_export,
 )
+from importer.watch import watcher
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
 
@@ -492,7 +492,7 @@ def test_long_file_name_imported(watched: _WatchedFolder, once: Callable[..., in
 
 
 def test_file_open_for_writing_not_taken(watched: _WatchedFolder, once: Callable[..., int]) -> None:
-    """A writer that pauses longer than the settle period still holds the file open."""
+    """A writer that pauses longer than the settle period still has the file open."""
     inbox = watched.root / "inbox"
     inbox.mkdir()
     export = watched.export("orders.csv").read_bytes()
@@ -553,18 +553,18 @@ def test_once_empty_inbox_prints_nothing(
     assert capsys.readouterr().err == ""
 
 
-def test_bug_in_one_file_keeps_it_and_goes_on(
+def test_bug_keeps_file_and_goes_on(
     watched: _WatchedFolder, once: Callable[..., int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A failure nobody foresaw leaves that file in processing/ and the next file goes on."""
-    real_hash = watch.file_hash
+    """An unexpected failure leaves that file in processing/, and the next file goes on."""
+    real_hash = watcher.file_hash
 
     def hash_failing_on_first(path: Path) -> str:
         if path.name == "a-first.csv":
             raise RuntimeError("planted failure")
         return real_hash(path)
 
-    monkeypatch.setattr(watch, "file_hash", hash_failing_on_first)
+    monkeypatch.setattr(watcher, "file_hash", hash_failing_on_first)
     export = watched.export("orders.csv")
     watched.drop(export, "a-first.csv")
     watched.drop(export, "b-second.csv")

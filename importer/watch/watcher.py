@@ -1,14 +1,4 @@
-"""The parts of a watched folder: its subfolders, which files are ready, and its lock.
-
-A watched folder contains inbox/, processing/, done/ and failed/. A file dropped
-into inbox/ is taken only once it is complete. It must not be a temporary or
-lock file, and its size and modification time must stay the same for a settle
-period, because a program copying it in (or a network share) writes it in pieces. A taken file
-is moved to processing/ first, so that a restarted watcher finds what it was
-doing, and to done/ or failed/ at the end.
-
-One watcher works on a folder at a time. Its lock is an operating-system file
-lock, which the system releases when the process ends, however it ends.
+"""The watcher: it takes complete files from the inbox and imports each once.
 
 The watcher imports one file at a time. Before a file is imported, the hash
 of its content is looked up in the ledger: content that an earlier file
@@ -29,14 +19,11 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-
-import filelock
 
 from importer.errors import (
     AuthenticationError,
@@ -56,260 +43,29 @@ from importer.records import FileResult, OrderStatus
 from importer.report import write_results
 from importer.stopping import StopRequest
 from importer.submit import LedgerRun
+from importer.watch.folders import (
+    DEFAULT_SETTLE_SECONDS,
+    DONE,
+    FAILED,
+    PROCESSING,
+    RESULTS_SUFFIX,
+    SettleTracker,
+    WatchFolders,
+    file_stamp,
+    fitted_name,
+    is_candidate,
+    is_export_name,
+    is_open_elsewhere,
+    is_open_for_writing,
+    move_into,
+)
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("importer.watch")
 
-INBOX = "inbox"
-PROCESSING = "processing"
-DONE = "done"
-FAILED = "failed"
-LOCK_FILE_NAME = ".ghl-fulfill-watch.lock"
-DEFAULT_SETTLE_SECONDS = 5.0
 DEFAULT_POLL_SECONDS = 5.0
 # A file deferred for the daily request limit is tried again after this long.
 # Each try costs a request or two per location until the day's count resets.
 DEFERRED_RETRY_SECONDS = 3600.0
-
-# Names that programs give files they are still writing, or lock files beside
-# an open one: Excel's ~$book.xlsx, LibreOffice's .~lock.book.xlsx#, browsers'
-# .crdownload and .part, and copies in progress (.tmp).
-_UNFINISHED_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", "#")
-_UNFINISHED_PREFIXES = ("~$", ".", "~")
-_DOWNLOAD_SUFFIXES = (".part", ".partial", ".crdownload", ".download")
-# The maximum length of a file name on most file systems, in bytes of UTF-8.
-_MAX_NAME_BYTES = 255
-# Windows writes these files into folders it shows, and they are never exports.
-_SYSTEM_NAMES = ("thumbs.db", "desktop.ini")
-
-
-@dataclass(frozen=True)
-class WatchFolders:
-    """The watched folder and its four subfolders."""
-
-    root: Path
-    inbox: Path
-    processing: Path
-    done: Path
-    failed: Path
-
-    @classmethod
-    def create(cls, root: Path) -> WatchFolders:
-        """Return the folders of `root`, creating the missing ones within it.
-
-        `root` itself must exist: a mistyped path, or a network share that is
-        not mounted, would otherwise look like an empty inbox every night.
-        """
-        if not root.is_dir():
-            raise ConfigError(
-                f"The watched folder {root} does not exist, or is not a folder. Create it (or "
-                "mount the share it is on), then start the watcher again."
-            )
-        folders = cls(
-            root=root,
-            inbox=root / INBOX,
-            processing=root / PROCESSING,
-            done=root / DONE,
-            failed=root / FAILED,
-        )
-        try:
-            for folder in (folders.inbox, folders.processing, folders.done, folders.failed):
-                folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ConfigError(
-                f"The watched folder {root} cannot be used: {error.strerror}. Check that it "
-                "exists and that this user may create folders in it."
-            ) from error
-        return folders
-
-
-def is_candidate(path: Path) -> bool:
-    """Tell whether a directory entry may be an export to import, once it has settled.
-
-    Symbolic links are never followed: a link could lead outside the folder.
-    """
-    if not is_export_name(path.name):
-        return False
-    if path.is_symlink():
-        return False
-    return path.is_file()
-
-
-def is_export_name(name: str) -> bool:
-    """Tell whether a name may be an export's: not a temporary, lock or system file."""
-    lowered = name.lower()
-    if name.startswith(_UNFINISHED_PREFIXES) or lowered.endswith(_UNFINISHED_SUFFIXES):
-        return False
-    return lowered not in _SYSTEM_NAMES
-
-
-def is_open_elsewhere(path: Path) -> bool:
-    """Tell whether Excel or LibreOffice has the file open, from the lock file they put beside it.
-
-    Excel names its lock file ~$ and the workbook's name, or ~$ and the name
-    without its first two characters for longer names; LibreOffice names its
-    lock .~lock.NAME#.
-    """
-    name = path.name
-    owners = (f"~${name}", f"~${name[2:]}", f".~lock.{name}#")
-    # Firefox writes an empty NAME beside NAME.part until the download ends.
-    downloads = tuple(f"{name}{suffix}" for suffix in _DOWNLOAD_SUFFIXES)
-    try:
-        return any((path.parent / other).exists() for other in (*owners, *downloads))
-    except OSError:
-        # A name near the system's length limit has no room for a lock file's longer name.
-        return False
-
-
-def is_open_for_writing(path: Path) -> bool:
-    """Tell whether a process on this machine has the file open for writing.
-
-    Only Linux shows this, through /proc, and only for the processes this
-    user may inspect: a program writing over a network share from another
-    machine is not seen. Elsewhere this returns False, and the settle
-    period alone guards against a half-written file.
-    """
-    fd_folders = Path("/proc")
-    if not (fd_folders / "self" / "fdinfo").is_dir():
-        return False
-    try:
-        wanted = path.stat()
-    except OSError:
-        return False
-    own = str(os.getpid())
-    file_id = (wanted.st_dev, wanted.st_ino)
-    processes = (entry for entry in fd_folders.iterdir() if entry.name.isdigit())
-    return any(_process_writes(process, file_id) for process in processes if process.name != own)
-
-
-def _process_writes(process: Path, file_id: tuple[int, int]) -> bool:
-    try:
-        descriptors = list(os.scandir(process / "fd"))
-    except OSError:
-        return False
-    for descriptor in descriptors:
-        try:
-            opened = os.stat(descriptor.path)
-        except OSError:
-            continue
-        if (opened.st_dev, opened.st_ino) == file_id and _written(process, descriptor.name):
-            return True
-    return False
-
-
-def _written(process: Path, descriptor: str) -> bool:
-    """Tell whether a file descriptor was opened for writing, from its flags in fdinfo."""
-    try:
-        info = (process / "fdinfo" / descriptor).read_text()
-    except OSError:
-        return False
-    for line in info.splitlines():
-        if line.startswith("flags:"):
-            return int(line.split()[1], 8) & os.O_ACCMODE in (os.O_WRONLY, os.O_RDWR)
-    return False
-
-
-@dataclass
-class SettleTracker:
-    """Tell which files have kept their size and modification time for the settle period."""
-
-    settle_seconds: float = DEFAULT_SETTLE_SECONDS
-    # Path -> (size, modification time, when that pair was first seen).
-    _seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)
-
-    def settled(self, paths: Iterable[Path], now: float) -> list[Path]:
-        """Return the paths unchanged for the settle period, in name order.
-
-        A file that changes starts its settle period again; a file that is gone
-        is forgotten.
-        """
-        ready = []
-        present = set()
-        for path in sorted(paths):
-            stamp = _stamp(path)
-            if stamp is None:
-                continue
-            present.add(path)
-            size, modified = stamp
-            earlier = self._seen.get(path)
-            if earlier is None or earlier[:2] != (size, modified):
-                self._seen[path] = (size, modified, now)
-                continue
-            if now - earlier[2] >= self.settle_seconds:
-                ready.append(path)
-        for missing in set(self._seen) - present:
-            del self._seen[missing]
-        return ready
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        status = path.stat()
-    except OSError:
-        return None
-    return status.st_size, status.st_mtime_ns
-
-
-@contextmanager
-def folder_lock(folders: WatchFolders) -> Iterator[None]:
-    """Hold the folder's lock while the block runs; stop when another watcher holds it."""
-    path = folders.root / LOCK_FILE_NAME
-    lock = filelock.FileLock(path, timeout=0)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise ConfigError(
-            f"Another watcher is already working on {folders.root}. Stop it first, or watch "
-            "another folder."
-        ) from None
-    except OSError as error:
-        raise ConfigError(
-            f"The watcher's lock file {path} cannot be opened ({error.strerror}). Run the "
-            "watcher as the user who owns the folder, or delete the lock file when no watcher "
-            "is running."
-        ) from error
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def move_into(path: Path, folder: Path, name: str | None = None) -> Path:
-    """Move a file into `folder` under `name` (its own by default), numbered if that is taken.
-
-    The move is a rename, so a file is never copied and never half-moved
-    within one disk. The file's own name is kept for the user to find it.
-    """
-    wanted = name or path.name
-    target = folder / fitted_name(_stem(wanted), _suffix(wanted))
-    number = 1
-    while target.exists():
-        number += 1
-        target = folder / fitted_name(_stem(wanted), f" ({number}){_suffix(wanted)}")
-    os.replace(path, target)
-    return target
-
-
-def fitted_name(stem: str, ending: str) -> str:
-    """Join a stem and an ending, shortening the stem so that the name fits a file system."""
-    room = _MAX_NAME_BYTES - len(ending.encode("utf-8"))
-    encoded = stem.encode("utf-8")
-    if len(encoded) > room:
-        stem = encoded[:room].decode("utf-8", "ignore")
-    return stem + ending
-
-
-_RESULTS_SUFFIX = ".results.xlsx"
-
-
-def _stem(name: str) -> str:
-    return name[: -len(_RESULTS_SUFFIX)] if name.endswith(_RESULTS_SUFFIX) else Path(name).stem
-
-
-def _suffix(name: str) -> str:
-    return _RESULTS_SUFFIX if name.endswith(_RESULTS_SUFFIX) else Path(name).suffix
-
-
-# --- the watcher ------------------------------------------------------------------------
 
 
 class Destination(StrEnum):
@@ -592,7 +348,7 @@ class Watcher:
 
     async def _import_once(self, path: Path, *, name: str, resumed: bool) -> str:
         started = time.monotonic()
-        stamp = _stamp(path)
+        stamp = file_stamp(path)
         try:
             sha256 = file_hash(path)
         except OSError as error:
@@ -650,7 +406,7 @@ class Watcher:
             )
             self._finish_unreadable(path, name, problem, sha256, run_id)
             return "aborted"
-        if _stamp(path) != stamp and not result.stopped_reason:
+        if file_stamp(path) != stamp and not result.stopped_reason:
             self._tell_changed(path, name, result)
             return _CHANGED_WHILE_READ
         return self._finish(path, name, result, results, sha256, run_id, started)
@@ -908,7 +664,7 @@ def _fields(
     result: FileResult | None,
     **more: object,
 ) -> dict[str, object]:
-    """The fields of a file's log line, for log collectors reading --log-format json."""
+    """Build the fields of a file's log line, for log collectors reading --log-format json."""
     fields: dict[str, object] = {
         "event": event,
         "file": name,
@@ -933,7 +689,7 @@ def _move_with_results(
     moved = move_into(path, folder)
     if not results.exists():
         return moved, None
-    return moved, move_into(results, folder, f"{moved.stem}{_RESULTS_SUFFIX}")
+    return moved, move_into(results, folder, f"{moved.stem}{RESULTS_SUFFIX}")
 
 
 def _move_or_keep(path: Path, folder: Path) -> Path:
@@ -948,11 +704,11 @@ def _move_or_keep(path: Path, folder: Path) -> Path:
 
 def _write_beside(result: FileResult, moved: Path) -> Path | None:
     """Write a results workbook beside a file; a failure is logged, not raised."""
-    target = moved.with_name(fitted_name(moved.stem, _RESULTS_SUFFIX))
+    target = moved.with_name(fitted_name(moved.stem, RESULTS_SUFFIX))
     number = 1
     while target.exists():
         number += 1
-        target = moved.with_name(fitted_name(moved.stem, f" ({number}){_RESULTS_SUFFIX}"))
+        target = moved.with_name(fitted_name(moved.stem, f" ({number}){RESULTS_SUFFIX}"))
     try:
         return write_results(result, target)
     except ReportError as error:
@@ -961,7 +717,7 @@ def _write_beside(result: FileResult, moved: Path) -> Path | None:
 
 
 def _without_path(error: Exception, path: Path) -> str:
-    """The error's message without the processing/ path it starts with."""
+    """Return the error's message without the processing/ path it starts with."""
     text = str(error)
     prefix = f"{path}: "
     return text[len(prefix) :] if text.startswith(prefix) else text
@@ -982,7 +738,7 @@ def _hidden_results_name(path: Path) -> str:
     """Name the workbook of a file in processing/: hidden, so it is never taken as an export,
     and short, whatever the length of the file's name."""
     digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return f".ghl-fulfill-{digest}{_RESULTS_SUFFIX}"
+    return f".ghl-fulfill-{digest}{RESULTS_SUFFIX}"
 
 
 def _printable(text: str) -> str:
