@@ -31,6 +31,21 @@ class OrderStatus(StrEnum):
     READY = "ready"  # dry run only: valid and would be sent
 
 
+class ErrorKind(StrEnum):
+    """Why an order was not created, grouped by what the user does about it."""
+
+    INPUT = "input"  # the file's rows for the order have problems
+    ORDER_NOT_FOUND = "order_not_found"  # no such order in the location
+    ORDER_STATE = "order_state"  # the order cannot take this fulfillment (nothing left, cancelled)
+    API_REJECTED = "api_rejected"  # HighLevel refused the request as it was (400, 422)
+    ACCESS = "access"  # the token may not do this (401, 403)
+    UNAVAILABLE = "unavailable"  # HighLevel did not answer, or failed, after the retries
+    UNCERTAIN = "uncertain"  # sent, but whether it was created is not known
+    DAILY_LIMIT = "daily_limit"  # not sent: the day's requests were used up
+    STOPPED = "stopped"  # not sent: the run stopped first
+    BUSY = "busy"  # another import is sending the same order
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong (or worth a warning) with the input, tied to where it is."""
@@ -78,6 +93,10 @@ class OrderResult:
     message: str = ""
     trace_id: str = ""
     finished_at: datetime | None = None
+    kind: ErrorKind | None = None  # why it was not created; None when it was, or was skipped
+    # Time spent on the order in this run, from its first request to its outcome,
+    # waits for the rate limit and retries included; None when nothing was sent.
+    seconds: float | None = None
 
 
 @dataclass
