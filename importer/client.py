@@ -356,7 +356,7 @@ class HighLevelClient:
     async def _back_off(self, failures: int, method: str, path: str, reason: str) -> None:
         wait = min(self._retry.wait_max, self._retry.wait_initial * 2 ** (failures - 1))
         wait *= random.uniform(0.5, 1.0)  # spread retries of parallel requests apart
-        logger.warning("%s %s: %s; retry %d in %.1f s", method, path, reason, failures, wait)
+        logger.info("%s %s: %s; retry %d in %.1f s", method, path, reason, failures, wait)
         await asyncio.sleep(wait)
 
     def _unreachable_message(self, error: TransportFailure, attempts: int) -> str:

@@ -5,11 +5,14 @@ status and a message. Exceptions are kept for what stops a whole file or run.
 
     ImporterError
     ├── UsageError              bad flags or option values            exit 2
+    │   └── RunNotFoundError    `report` names a run the ledger lacks  (importer.rebuild)
+    ├── RunStillActiveError     `report` names a run still sending    exit 2 (importer.rebuild)
+    ├── NoStoredResultsError    `report` names a run with no results  exit 2 (importer.rebuild)
     ├── ConfigError             missing or invalid settings           exit 2
     ├── InputFileError          a file that cannot be read as a table exit 2
     │   ├── MissingColumnsError required columns not found            exit 2
     │   └── UncertainMappingError columns matched by guesswork only     exit 2
-    ├── ReportError             the results workbook cannot be saved  exit 2
+    ├── ReportError             the results cannot be saved or read   exit 2
     └── RunAbortedError         the run stopped, state is kept        exit 3
         ├── AuthenticationError token rejected (401/403)
         │   └── LocationAccessError no access to one location (403)

@@ -23,6 +23,7 @@ import os
 import socket
 import sqlite3
 import sys
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ HEARTBEAT_SECONDS = 5.0
 # Another process may hold the write lock while it claims or records an order;
 # those transactions take milliseconds, so a long wait means something is stuck.
 _BUSY_TIMEOUT_MS = 30_000
-_SCHEMA_VERSION = 3
+_SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -116,6 +117,27 @@ CREATE TABLE IF NOT EXISTS watched_files (
 CREATE INDEX IF NOT EXISTS watched_files_by_hash ON watched_files(sha256);
 """
 
+# Each upgrade brings a ledger from the version before it to its key's version,
+# in place. IF NOT EXISTS, because a ledger opened by an older version of the
+# tool gets that version's number again but keeps the newer tables.
+_UPGRADES = {
+    # The results of each file of a run, so that they can be rebuilt after the
+    # run was killed: `document` is a zlib-compressed JSON results document, and
+    # `complete` is 1 once the run wrote its final results for the file.
+    4: """
+CREATE TABLE IF NOT EXISTS result_documents (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    input_path TEXT NOT NULL,
+    results_path TEXT NOT NULL,
+    document BLOB NOT NULL,
+    complete INTEGER NOT NULL,
+    saved_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, file_id)
+)
+""",
+}
+
 
 # The outcome of a watched file whose orders were all created or skipped.
 WATCHED_DONE = "done"
@@ -130,6 +152,42 @@ class WatchedContent(NamedTuple):
     outcome: str  # "done" or "failed"
     run_id: int | None
     finished_at: str = ""  # ISO 8601 in UTC; set by the ledger
+
+
+class StoredResults(NamedTuple):
+    """The results document of one file of a run, as the run saved it."""
+
+    run_id: int
+    file_id: int
+    input_path: str
+    results_path: str  # the workbook the run wrote, or was to write
+    document: bytes  # the JSON results document, decompressed
+    complete: bool  # False while the run has saved only the planned results
+    saved_at: str  # ISO 8601 in UTC
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run of `ghl-fulfill import` or of a watched folder, as the runs table stores it."""
+
+    id: int
+    started_at: str
+    finished_at: str | None  # None while it runs, and for a run that was killed
+    command: str
+    dry_run: bool
+    outcome: str | None
+
+
+class RunPackage(NamedTuple):
+    """A package whose latest record in the ledger belongs to a given run."""
+
+    location_id: str
+    order_id: str
+    tracking_numbers: tuple[str, ...]
+    state: FulfillmentState
+    fulfillment_id: str
+    http_status: int | None
+    message: str
 
 
 class LedgerError(RunAbortedError):
@@ -293,7 +351,7 @@ class Ledger:
             # WAL with synchronous=FULL makes every claim durable before the request goes out.
             connection.execute("PRAGMA synchronous = FULL")
             connection.executescript(_SCHEMA)
-            connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+            _upgrade(connection)
         except (OSError, sqlite3.Error) as error:
             raise ConfigError(
                 f"the state folder {folder} cannot be used for the ledger ({error}); "
@@ -365,6 +423,121 @@ class Ledger:
                 (run_id, str(path), sha256, size, _now()),
             )
         return int(cursor.lastrowid or 0)
+
+    def run_record(self, run_id: int) -> RunRecord | None:
+        with self._failures():
+            row = self._db.execute(
+                "SELECT id, started_at, finished_at, command, dry_run, outcome FROM runs "
+                "WHERE id = ?",
+                (run_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return RunRecord(int(row[0]), row[1], row[2], row[3], bool(row[4]), row[5])
+
+    def run_files(self, run_id: int) -> list[tuple[int, str]]:
+        """Return the ID and path of each file the run recorded, in the order it read them."""
+        with self._failures():
+            rows = self._db.execute(
+                "SELECT id, path FROM files WHERE run_id = ? ORDER BY id", (run_id,)
+            ).fetchall()
+        return [(int(file_id), str(path)) for file_id, path in rows]
+
+    # --- results documents -----------------------------------------------------------------
+
+    def save_results(
+        self,
+        run_id: int,
+        file_id: int,
+        *,
+        input_path: Path,
+        results_path: Path,
+        document: bytes,
+        complete: bool,
+    ) -> None:
+        """Store a file's JSON results document, replacing the one the run saved before."""
+        compressed = zlib.compress(document)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO result_documents (run_id, file_id, input_path, results_path, "
+                "document, complete, saved_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (run_id, file_id) DO UPDATE SET input_path = excluded.input_path, "
+                "results_path = excluded.results_path, document = excluded.document, "
+                "complete = excluded.complete, saved_at = excluded.saved_at",
+                (
+                    run_id,
+                    file_id,
+                    str(input_path),
+                    str(results_path),
+                    compressed,
+                    int(complete),
+                    _now(),
+                ),
+            )
+
+    def move_results(self, run_id: int, input_path: Path, results_path: Path | None) -> None:
+        """Record where a watched folder moved a run's input file and its results workbook."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE result_documents SET input_path = ?, "
+                "results_path = COALESCE(?, results_path) WHERE run_id = ?",
+                (str(input_path), None if results_path is None else str(results_path), run_id),
+            )
+
+    def stored_results(self, run_id: int) -> list[StoredResults]:
+        """Return the results documents of a run's files, in the order the run read the files.
+
+        Raises LedgerError when a stored document cannot be decompressed.
+        """
+        with self._failures():
+            rows = self._db.execute(
+                "SELECT run_id, file_id, input_path, results_path, document, complete, saved_at "
+                "FROM result_documents WHERE run_id = ? ORDER BY file_id",
+                (run_id,),
+            ).fetchall()
+        stored = []
+        for run, file_id, input_path, results_path, document, complete, saved_at in rows:
+            try:
+                data = zlib.decompress(document)
+            except zlib.error as error:
+                raise LedgerError(
+                    f"the results of {input_path} in run {run} are damaged in the ledger "
+                    f"{self.path} ({error}); open the workbook the run wrote instead: "
+                    f"{results_path}"
+                ) from error
+            stored.append(
+                StoredResults(
+                    int(run), int(file_id), input_path, results_path, data, bool(complete), saved_at
+                )
+            )
+        return stored
+
+    def run_packages(self, run_id: int, file_id: int) -> list[RunPackage]:
+        """Return the packages of a file whose latest record was written by the run.
+
+        A later run that sends or checks the same package replaces its record,
+        so such a package is not returned.
+        """
+        with self._failures():
+            rows = self._db.execute(
+                "SELECT location_id, order_id, trackings, state, fulfillment_id, http_status, "
+                "message FROM fulfillments WHERE run_id = ? AND file_id = ? ORDER BY id",
+                (run_id, file_id),
+            ).fetchall()
+        return [_run_package(row) for row in rows]
+
+    def run_events(self, run_id: int, file_id: int) -> list[HistoryLine]:
+        """Return the history of a file in a run, oldest first."""
+        with self._failures():
+            rows = self._db.execute(
+                "SELECT events.at, events.run_id, COALESCE(files.path, ''), events.location_id, "
+                "events.order_id, events.order_number, events.tracking_key, events.status, "
+                "events.fulfillment_id, events.message FROM events "
+                "LEFT JOIN files ON files.id = events.file_id "
+                "WHERE events.run_id = ? AND events.file_id = ? ORDER BY events.id",
+                (run_id, file_id),
+            ).fetchall()
+        return [HistoryLine(*row) for row in rows]
 
     # --- watched folders -------------------------------------------------------------------
 
@@ -540,6 +713,30 @@ class Ledger:
         return [HistoryLine(*row) for row in reversed(rows)]
 
 
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Bring the ledger to the current schema version in place; a newer one is left as it is."""
+    if _user_version(connection) >= _SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Read again under the write lock: another process may have upgraded it meanwhile.
+        version = _user_version(connection)
+        for target, statement in sorted(_UPGRADES.items()):
+            if version < target:
+                connection.execute(statement)
+        if version < _SCHEMA_VERSION:
+            connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _user_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
 def _remember_order(
     db: sqlite3.Connection, location_id: str, order_id: str, items: Sequence[OrderLine]
 ) -> None:
@@ -607,6 +804,19 @@ def _entry(row: Sequence[object]) -> Entry:
         run_id=int(str(row[6])),
         updated_at=str(row[7]),
         items=items,
+    )
+
+
+def _run_package(row: Sequence[object]) -> RunPackage:
+    location_id, order_id, trackings, state, fulfillment_id, http_status, message = row
+    return RunPackage(
+        location_id=str(location_id),
+        order_id=str(order_id),
+        tracking_numbers=tuple(json.loads(str(trackings))),
+        state=FulfillmentState(str(state)),
+        fulfillment_id=str(fulfillment_id),
+        http_status=None if http_status is None else int(str(http_status)),
+        message=str(message),
     )
 
 

@@ -38,6 +38,7 @@ from importer.ledger import (
     Entry,
     Event,
     FulfillmentState,
+    LedgerError,
     OrderLine,
     Package,
     file_hash,
@@ -55,6 +56,7 @@ from importer.mapping import (
 from importer.normalize import ShipmentRow, Shipments, is_order_id, normalize_table
 from importer.records import (
     STOPPED_ON_REQUEST,
+    ErrorKind,
     FileResult,
     Item,
     OrderResult,
@@ -63,10 +65,22 @@ from importer.records import (
     RowResult,
     Severity,
 )
-from importer.report import check_writable, default_results_path, write_results
-from importer.resolve import Resolution, find_order_by_number, resolve_order
+from importer.report import check_writable, default_results_path, dump_result, write_results
+from importer.resolve import (
+    CANCELED_STATUSES,
+    Resolution,
+    find_order_by_number,
+    resolve_order,
+)
 from importer.stopping import StopRequest
-from importer.submit import LedgerRun, deferred_message, send_once, submit_order
+from importer.submit import (
+    LedgerRun,
+    Submission,
+    deferred_kind,
+    deferred_message,
+    send_once,
+    submit_order,
+)
 from importer.validate import build_request, check_orders
 
 logger = logging.getLogger(__name__)
@@ -92,6 +106,9 @@ class FileJob:
 
     path: Path
     results_path: Path | None = None
+    # The path that the results, notices and ledger name; `path` when None. A watched
+    # folder imports a file from processing/ but names it as it was dropped in the inbox.
+    shown_path: Path | None = None
 
 
 async def import_file(
@@ -114,7 +131,9 @@ async def import_file(
     A file that cannot be read raises InputFileError before anything is sent.
     A run that stops part way returns its result with `stopped_reason` set.
     """
-    result = FileResult(path=job.path, started_at=datetime.now(), dry_run=settings.dry_run)
+    result = FileResult(
+        path=job.shown_path or job.path, started_at=datetime.now(), dry_run=settings.dry_run
+    )
     table = load_table(
         job.path,
         settings.load_options,
@@ -136,7 +155,7 @@ async def import_file(
         require_location=location_required,
         strict_tracking=settings.strict_tracking,
     )
-    result.notify_setting = _announce(notice, job.path, grouping.orders, settings, client)
+    result.notify_setting = _announce(notice, result.path, grouping.orders, settings, client)
 
     results_path = job.results_path or default_results_path(job.path)
     check_writable(results_path)
@@ -145,12 +164,13 @@ async def import_file(
         settings,
         client,
         mapping,
-        _file_ledger(ledger, job.path, settings),
+        _file_ledger(ledger, job.path, settings, shown=result.path),
         claimed={},
         rows_of=_row_finder(shipments),
         stop=stop or StopRequest(),
     )
     try:
+        _save_planned_results(result, table, shipments, grouping, results_path, run)
         await _process_orders(grouping.orders, outcomes, run, show_progress)
         if run.stop.requested:
             result.stopped_reason = STOPPED_ON_REQUEST
@@ -170,10 +190,68 @@ async def import_file(
             outcomes,
             in_flight=run.in_flight,
         )
-        result.results_path = write_results(result, results_path)
+        try:
+            result.results_path = write_results(result, results_path)
+        finally:
+            # Also when the workbook cannot be saved: `ghl-fulfill report` then rebuilds it.
+            _save_final_results(result, results_path, run)
     # After the workbook, so that a ledger failing here cannot cost the user the workbook.
     _record_history(result, grouping.orders, run)
     return result
+
+
+def _save_planned_results(
+    result: FileResult,
+    table: Table,
+    shipments: Shipments,
+    grouping: Grouping,
+    results_path: Path,
+    run: _Run,
+) -> None:
+    """Save in the ledger the results the file would have if the run ended before its first order.
+
+    Every order the file does not reject is deferred in them. A run killed
+    before it saves its final results leaves this document, and `ghl-fulfill
+    report` lays the ledger's record of each package sent over it.
+    """
+    if run.ledger is None:
+        return
+    planned = dataclasses.replace(result, orders=[], rows=[], notes=list(result.notes))
+    _finish(planned, table, shipments, grouping.orders, grouping.rows_without_order, {})
+    for order in planned.orders:
+        if order.status is OrderStatus.DEFERRED and order.kind is None:
+            order.kind = ErrorKind.STOPPED
+    _save_results(run.ledger, planned, results_path, complete=False)
+
+
+def _save_final_results(result: FileResult, results_path: Path, run: _Run) -> None:
+    """Save the file's final results in the ledger; a failing ledger costs only the copy."""
+    if run.ledger is None:
+        return
+    try:
+        _save_results(run.ledger, result, results_path, complete=True)
+    except LedgerError as error:
+        logger.warning(
+            "%s: the results could not be saved in the ledger, so `ghl-fulfill report` "
+            "cannot rebuild them; the results file is the only copy. %s",
+            result.path,
+            error,
+        )
+
+
+def _save_results(
+    ledger: LedgerRun, result: FileResult, results_path: Path, *, complete: bool
+) -> None:
+    # _file_ledger gives every ledger of a file run its file ID.
+    assert ledger.file_id is not None
+    ledger.ledger.save_results(
+        ledger.run_id,
+        ledger.file_id,
+        input_path=result.path.resolve(),
+        results_path=results_path.resolve(),
+        document=dump_result(result),
+        complete=complete,
+    )
 
 
 def _row_finder(shipments: Shipments) -> Callable[[Sequence[int]], list[ShipmentRow]]:
@@ -186,12 +264,14 @@ def _row_finder(shipments: Shipments) -> Callable[[Sequence[int]], list[Shipment
     return rows_of
 
 
-def _file_ledger(ledger: LedgerRun | None, path: Path, settings: Settings) -> LedgerRun | None:
+def _file_ledger(
+    ledger: LedgerRun | None, path: Path, settings: Settings, *, shown: Path
+) -> LedgerRun | None:
     """Record the file in the ledger, by the hash of its content; None in a dry run."""
     if ledger is None or settings.dry_run:
         return None
     file_id = ledger.ledger.record_file(
-        ledger.run_id, path.resolve(), file_hash(path), path.stat().st_size
+        ledger.run_id, shown.resolve(), file_hash(path), path.stat().st_size
     )
     return dataclasses.replace(ledger, file_id=file_id)
 
@@ -430,27 +510,49 @@ async def _order_outcome(order: OrderGroup, location_id: str, run: _Run) -> Orde
         reason = run.deferred.get(location_id) or _daily_limit_near(location_id, run)
         if reason:
             run.deferred[location_id] = reason
-            return _deferred(order, reason)
+            return _deferred(order, reason, ErrorKind.DAILY_LIMIT)
+
+    stopwatch = _Stopwatch()
     try:
-        return await _process_order(order, run)
+        outcome = await _process_order(order, run, stopwatch)
     except LocationAccessError as error:
         run_token = not own_token and not isinstance(error, NoTokenError)
         if error.location_id == run.settings.location_id and run_token:
             raise  # the run's own location and token: nothing can be sent
         run.refused.setdefault(error.location_id, error)
-        return _no_access(order, error, run)
+        outcome = _no_access(order, error, run)
     except AuthenticationError as error:
         if not run.settings.location_tokens:
             raise  # the one token of the run: nothing can be sent
         # The default token is refused, but locations with their own token go on.
         run.default_refused = error
-        return _token_refused(order, str(error), run)
+        outcome = _token_refused(order, str(error), run)
     except (InterruptedRunError, DailyLimitError) as error:
         if isinstance(error, DailyLimitError):
             run.deferred.setdefault(location_id, deferred_message(error))
         if order.order_id in run.in_flight:
             return None
-        return _deferred(order, deferred_message(error))
+        outcome = _deferred(order, deferred_message(error), deferred_kind(error))
+    outcome.seconds = stopwatch.seconds()
+    return outcome
+
+
+@dataclass
+class _Stopwatch:
+    """The time since an order's first request, for the Seconds of its result."""
+
+    started: float | None = None
+
+    def start(self) -> None:
+        """Start at the first request; later calls keep that start."""
+        if self.started is None:
+            self.started = time.monotonic()
+
+    def seconds(self) -> float | None:
+        """Return the seconds since the start, or None when the order sent no request."""
+        if self.started is None:
+            return None
+        return time.monotonic() - self.started
 
 
 def _daily_limit_near(location_id: str, run: _Run) -> str:
@@ -471,22 +573,25 @@ def _daily_limit_near(location_id: str, run: _Run) -> str:
     )
 
 
-def _deferred(order: OrderGroup, message: str) -> OrderResult:
+def _deferred(order: OrderGroup, message: str, kind: ErrorKind) -> OrderResult:
     outcome = _result_for(order, OrderStatus.DEFERRED)
-    return _finished(outcome, OrderStatus.DEFERRED, message=message)
+    return _finished(outcome, OrderStatus.DEFERRED, message=message, kind=kind)
 
 
-async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
+async def _process_order(order: OrderGroup, run: _Run, stopwatch: _Stopwatch) -> OrderResult:
+    """Resolve and send one order, starting `stopwatch` at its first request."""
     settings, client = run.settings, run.client
     reference = order.order_id
     outcome = _result_for(order, OrderStatus.REJECTED)
     outcome.notify_customer = _notify(order, settings)
     if order.has_errors:
-        return _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
+        message = _problem_text(order.problems)
+        return _finished(outcome, OrderStatus.REJECTED, message=message, kind=ErrorKind.INPUT)
     if client is None or not order.location_id:
         return _finished(outcome, OrderStatus.READY, message=_unchecked_message(order))
 
     if not is_order_id(order.order_id):
+        stopwatch.start()
         found = await _look_up_number(order, client, run, outcome)
         if found is None:
             return outcome
@@ -501,6 +606,7 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
         )
         return _finished(outcome, OrderStatus.SKIPPED, message=message)
 
+    stopwatch.start()
     resolution = await resolve_order(client, order, run.mapping, _known_order(order, run))
     sent_before = ""
     new_package = _new_package(order, resolution, run)
@@ -517,13 +623,15 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
         message = resolution.message or _problem_text(resolution.problems)
         if resolution.status is OrderStatus.SKIPPED:
             _remember_found(order, resolution.fulfillment_id, message, run)
-        return _finished(outcome, resolution.status, message=message)
+        return _finished(outcome, resolution.status, message=message, kind=resolution.kind)
 
     outcome.items = tuple(resolution.items)
     request = build_request(order, resolution.items, notify_customer=_notify(order, settings))
     if isinstance(request, Problem):
         order.problems.append(request)
-        return _finished(outcome, OrderStatus.REJECTED, message=request.message)
+        return _finished(
+            outcome, OrderStatus.REJECTED, message=request.message, kind=ErrorKind.INPUT
+        )
     if settings.dry_run:
         return _finished(outcome, OrderStatus.READY, message="valid; would be sent")
 
@@ -553,7 +661,16 @@ async def _process_order(order: OrderGroup, run: _Run) -> OrderResult:
             "created for the new tracking numbers only; the order's other packages were "
             f"sent before (fulfillment {sent_before})"
         )
-    return _finished(outcome, submission.status, message=message)
+    kind = _submission_kind(submission, resolution)
+    return _finished(outcome, submission.status, message=message, kind=kind)
+
+
+def _submission_kind(submission: Submission, resolution: Resolution) -> ErrorKind | None:
+    """Tell a rejection of a canceled order, which no change to the request can fix, apart."""
+    canceled = resolution.order_status in CANCELED_STATUSES
+    if submission.kind is ErrorKind.API_REJECTED and canceled:
+        return ErrorKind.ORDER_STATE
+    return submission.kind
 
 
 def _new_package(order: OrderGroup, resolution: Resolution, run: _Run) -> OrderGroup | None:
@@ -593,7 +710,8 @@ def _no_access(order: OrderGroup, error: LocationAccessError, run: _Run) -> Orde
     outcome = _result_for(order, OrderStatus.REJECTED)
     if not isinstance(error, NoTokenError):
         outcome.http_status = 403
-    return _finished(outcome, OrderStatus.REJECTED, message=_problem_text([problem]))
+    message = _problem_text([problem])
+    return _finished(outcome, OrderStatus.REJECTED, message=message, kind=ErrorKind.ACCESS)
 
 
 def _token_refused(order: OrderGroup, message: str, run: _Run) -> OrderResult:
@@ -602,7 +720,7 @@ def _token_refused(order: OrderGroup, message: str, run: _Run) -> OrderResult:
     order.problems.append(problem)
     outcome = _result_for(order, OrderStatus.REJECTED)
     outcome.http_status = 401
-    return _finished(outcome, OrderStatus.REJECTED, message=message)
+    return _finished(outcome, OrderStatus.REJECTED, message=message, kind=ErrorKind.ACCESS)
 
 
 def _package(order: OrderGroup, items: Sequence[Item]) -> Package:
@@ -656,11 +774,12 @@ async def _look_up_number(
     column = run.mapping.header_of("order_id")
     if lookup.failure:
         _record_response(outcome, lookup.response)
-        _finished(outcome, OrderStatus.FAILED, message=lookup.failure)
+        _finished(outcome, OrderStatus.FAILED, message=lookup.failure, kind=lookup.kind)
         return None
     if lookup.problem:
         order.problems.append(Problem(lookup.problem, tuple(order.rows), column))
-        _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
+        message = _problem_text(order.problems)
+        _finished(outcome, OrderStatus.REJECTED, message=message, kind=lookup.kind)
         return None
 
     outcome.order_id = lookup.order_id
@@ -673,7 +792,8 @@ async def _look_up_number(
             column,
         )
         order.problems.append(problem)
-        _finished(outcome, OrderStatus.REJECTED, message=_problem_text(order.problems))
+        message = _problem_text(order.problems)
+        _finished(outcome, OrderStatus.REJECTED, message=message, kind=ErrorKind.INPUT)
         return None
     if lookup.warning:
         order.problems.append(
@@ -699,9 +819,12 @@ def _notify(order: OrderGroup, settings: Settings) -> bool:
     return settings.notify_customer
 
 
-def _finished(outcome: OrderResult, status: OrderStatus, *, message: str) -> OrderResult:
+def _finished(
+    outcome: OrderResult, status: OrderStatus, *, message: str, kind: ErrorKind | None = None
+) -> OrderResult:
     outcome.status = status
     outcome.message = message
+    outcome.kind = kind
     outcome.finished_at = datetime.now()
     return outcome
 
@@ -752,7 +875,9 @@ def _finish(
             # The file alone rejects it, whether or not the run reached it.
             rejected = _result_for(order, OrderStatus.REJECTED)
             message = _problem_text(order.problems)
-            outcome = _finished(rejected, OrderStatus.REJECTED, message=message)
+            outcome = _finished(
+                rejected, OrderStatus.REJECTED, message=message, kind=ErrorKind.INPUT
+            )
         elif outcome is None:
             outcome = _not_sent(
                 order, dry_run=result.dry_run, in_flight=order.order_id in in_flight
@@ -828,14 +953,15 @@ def _result_for(order: OrderGroup, status: OrderStatus) -> OrderResult:
 
 
 def _not_sent(order: OrderGroup, *, dry_run: bool, in_flight: bool = False) -> OrderResult:
+    failed = _result_for(order, OrderStatus.FAILED)
     if dry_run:
         message = "not checked: the run stopped before this order"
-    elif in_flight:
+        return _finished(failed, OrderStatus.FAILED, message=message, kind=ErrorKind.STOPPED)
+    if in_flight:
         message = (
             "may have been created: the run stopped while this order was being sent. Run the "
             "file again: it checks HighLevel first and sends the order only if it is missing"
         )
-    else:
-        message = "not sent: the run stopped before this order; run the file again to send it"
-        return _deferred(order, message)
-    return _finished(_result_for(order, OrderStatus.FAILED), OrderStatus.FAILED, message=message)
+        return _finished(failed, OrderStatus.FAILED, message=message, kind=ErrorKind.UNCERTAIN)
+    message = "not sent: the run stopped before this order; run the file again to send it"
+    return _deferred(order, message, ErrorKind.STOPPED)

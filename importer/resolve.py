@@ -18,7 +18,7 @@ from importer.client import ApiResponse, HighLevelClient
 from importer.group import OrderGroup
 from importer.ledger import OrderLine
 from importer.mapping import ColumnMapping
-from importer.records import Item, OrderStatus, Problem
+from importer.records import ErrorKind, Item, OrderStatus, Problem
 
 
 @dataclass(frozen=True)
@@ -66,10 +66,28 @@ class Resolution:
     earlier: str = ""  # the earlier fulfillments, as "ID of DATE, ..."
     # The order's items as HighLevel listed them, for the ledger to keep.
     order_lines: list[OrderLine] = field(default_factory=list)
+    kind: ErrorKind | None = None  # why the order is not ready; None when it is, or is skipped
+    # The order's status as HighLevel gave it ("completed", "canceled"); "" when it was not read.
+    order_status: str = ""
 
 
 class UnreadableResponse(Exception):
     """HighLevel's response did not have the expected shape."""
+
+
+# NOTE: HighLevel documents the order status only by the example "completed";
+# "canceled" is the sandbox's word, and "cancelled" is accepted as well.
+CANCELED_STATUSES = frozenset({"canceled", "cancelled"})
+
+
+def response_kind(status_code: int) -> ErrorKind:
+    """Return the kind of failure that an error status from HighLevel means."""
+    if status_code in (401, 403):
+        return ErrorKind.ACCESS
+    # 408 and 429 mean "not now", as server errors do, so the same request may work later.
+    if status_code in (408, 429) or status_code >= 500:
+        return ErrorKind.UNAVAILABLE
+    return ErrorKind.API_REJECTED
 
 
 async def resolve_order(
@@ -91,7 +109,7 @@ async def resolve_order(
     try:
         existing = parse_fulfillments(listing.body)
     except UnreadableResponse as error:
-        return Resolution(OrderStatus.FAILED, message=str(error), response=listing)
+        return _unreadable(error, listing)
 
     already = _already_sent(order, existing)
     if already is not None:
@@ -99,6 +117,7 @@ async def resolve_order(
         return already
 
     names_prices = bool(order.items) and all(item.price_id for item in order.items)
+    order_status = ""
     if known is not None and names_prices:
         order_items = _with_fulfilled(known, existing)
     else:
@@ -108,10 +127,12 @@ async def resolve_order(
         try:
             order_items = parse_order_items(answer.body, existing)
         except UnreadableResponse as error:
-            return Resolution(OrderStatus.FAILED, message=str(error), response=answer)
+            return _unreadable(error, answer)
+        order_status = _order_status(answer.body)
 
     resolution = _match_items(order, order_items, existing, mapping)
     resolution.existing = existing
+    resolution.order_status = order_status
     resolution.order_lines = [
         OrderLine(item.price_id, item.sku, item.name, item.ordered) for item in order_items
     ]
@@ -166,6 +187,18 @@ def _parse_fulfillment(entry: dict[str, Any]) -> ExistingFulfillment:
     )
 
 
+def _unreadable(error: UnreadableResponse, response: ApiResponse) -> Resolution:
+    # A response that is not in the documented shape is a fault on HighLevel's side, as a 5xx is.
+    return Resolution(
+        OrderStatus.FAILED, message=str(error), response=response, kind=ErrorKind.UNAVAILABLE
+    )
+
+
+def _order_status(body: Any) -> str:
+    status = body.get("status") if isinstance(body, dict) else None
+    return status.strip().lower() if isinstance(status, str) else ""
+
+
 def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[OrderItem]:
     """Read the order's items from the get-order response."""
     items = body.get("items") if isinstance(body, dict) else None
@@ -211,11 +244,17 @@ def _read_failure(response: ApiResponse, order: OrderGroup, mapping: ColumnMappi
             tuple(order.rows),
             mapping.header_of("order_id"),
         )
-        return Resolution(OrderStatus.REJECTED, problems=[problem], response=response)
+        return Resolution(
+            OrderStatus.REJECTED,
+            problems=[problem],
+            response=response,
+            kind=ErrorKind.ORDER_NOT_FOUND,
+        )
     return Resolution(
         OrderStatus.FAILED,
         message=f"could not read the order from HighLevel: {response.message}",
         response=response,
+        kind=response_kind(response.status_code),
     )
 
 
@@ -252,6 +291,7 @@ def _already_sent(order: OrderGroup, existing: list[ExistingFulfillment]) -> Res
         problems=[problem],
         new_trackings=frozenset(new),
         earlier=described,
+        kind=ErrorKind.INPUT,
     )
 
 
@@ -264,23 +304,24 @@ def _match_items(
     if not order.items:
         return _whole_order(order, order_items, existing, mapping)
 
-    problems: list[Problem] = []
+    unknown_items: list[Problem] = []
     requested: dict[str, int] = {}
     rows_of: dict[str, list[int]] = {}
     for index, item in enumerate(order.items):
         rows = order.item_rows.get(index, order.rows)
         found = _find_item(item, order_items, rows, mapping)
         if isinstance(found, Problem):
-            problems.append(found)
+            unknown_items.append(found)
             continue
         requested[found.price_id] = requested.get(found.price_id, 0) + item.qty
         rows_of.setdefault(found.price_id, []).extend(rows)
 
     by_price = {item.price_id: item for item in order_items}
+    too_many: list[Problem] = []
     for price_id, qty in requested.items():
         order_item = by_price[price_id]
         if qty > order_item.remaining:
-            problems.append(
+            too_many.append(
                 Problem(
                     f"{order_item.label}: {qty} to fulfill, but only {order_item.remaining} "
                     f"left ({order_item.ordered} ordered, {order_item.fulfilled} already "
@@ -289,8 +330,12 @@ def _match_items(
                     mapping.header_of("qty") or mapping.header_of("sku"),
                 )
             )
-    if problems:
-        return Resolution(OrderStatus.REJECTED, problems=problems)
+    if unknown_items:
+        # An item the order does not have is a mistake in the file, whatever else is wrong.
+        problems = unknown_items + too_many
+        return Resolution(OrderStatus.REJECTED, problems=problems, kind=ErrorKind.INPUT)
+    if too_many:
+        return Resolution(OrderStatus.REJECTED, problems=too_many, kind=ErrorKind.ORDER_STATE)
 
     items = [Item(price_id, by_price[price_id].sku, qty) for price_id, qty in requested.items()]
     return Resolution(OrderStatus.READY, items=items)
@@ -311,12 +356,12 @@ def _whole_order(
             tuple(order.rows),
             item_column,
         )
-        return Resolution(OrderStatus.REJECTED, problems=[problem])
+        return Resolution(OrderStatus.REJECTED, problems=[problem], kind=ErrorKind.INPUT)
 
     items = [Item(i.price_id, i.sku, i.remaining) for i in order_items if i.remaining > 0]
     if not items:
         problem = Problem("the order in HighLevel has no items to fulfill", tuple(order.rows))
-        return Resolution(OrderStatus.REJECTED, problems=[problem])
+        return Resolution(OrderStatus.REJECTED, problems=[problem], kind=ErrorKind.ORDER_STATE)
     return Resolution(OrderStatus.READY, items=items)
 
 
@@ -379,6 +424,7 @@ class OrderLookup:
     failure: str = ""  # why the search failed (failed, may work on a rerun)
     warning: str = ""
     response: ApiResponse | None = None
+    kind: ErrorKind | None = None  # why there is no order ID; None when one was found
 
 
 def order_number_key(text: str) -> str:
@@ -425,11 +471,12 @@ async def _orders_named(client: HighLevelClient, key: str, location_id: str) -> 
             return OrderLookup(
                 failure=f"could not search HighLevel's orders: {response.message}",
                 response=response,
+                kind=response_kind(response.status_code),
             )
         try:
             page, total = _read_order_page(response.body)
         except UnreadableResponse as error:
-            return OrderLookup(failure=str(error), response=response)
+            return OrderLookup(failure=str(error), response=response, kind=ErrorKind.UNAVAILABLE)
 
         matches += [(order_id, name) for order_id, name in page if order_number_key(name) == key]
         offset += len(page)
@@ -438,7 +485,8 @@ async def _orders_named(client: HighLevelClient, key: str, location_id: str) -> 
     # A match among the pages read may have a twin on the pages not read.
     return OrderLookup(
         problem=f'HighLevel lists more than {offset:,} orders whose names contain "{key}", '
-        "too many to look through for this one; use the HighLevel order ID instead"
+        "too many to look through for this one; use the HighLevel order ID instead",
+        kind=ErrorKind.ORDER_NOT_FOUND,
     )
 
 
@@ -471,10 +519,12 @@ def _one_match(key: str, location_id: str, matches: list[tuple[str, str]]) -> Or
     if not matches:
         return OrderLookup(
             problem=f'{_NONE_FOUND} "{key}" was found in location {location_id}; '
-            "check the order number, or use the HighLevel order ID"
+            "check the order number, or use the HighLevel order ID",
+            kind=ErrorKind.ORDER_NOT_FOUND,
         )
     listed = ", ".join(f'{order_id} ("{name}")' for order_id, name in matches)
     return OrderLookup(
         problem=f'more than one order is named "{key}" ({listed}); use the HighLevel order '
-        "ID of the right one instead of the number"
+        "ID of the right one instead of the number",
+        kind=ErrorKind.ORDER_NOT_FOUND,
     )

@@ -18,8 +18,13 @@ from dataclasses import dataclass
 from importer.client import ApiResponse, HighLevelClient, RetryPolicy, TransportFailure
 from importer.errors import ApiUnavailableError, DailyLimitError, InterruptedRunError
 from importer.ledger import Claim, ClaimResult, FulfillmentState, Ledger, OrderLine, Package
-from importer.records import OrderStatus
-from importer.resolve import ExistingFulfillment, UnreadableResponse, parse_fulfillments
+from importer.records import ErrorKind, OrderStatus
+from importer.resolve import (
+    ExistingFulfillment,
+    UnreadableResponse,
+    parse_fulfillments,
+    response_kind,
+)
 from importer.validate import CreateFulfillment
 
 logger = logging.getLogger(__name__)
@@ -49,6 +54,7 @@ class Submission:
     http_status: int | None = None
     message: str = ""
     trace_id: str = ""
+    kind: ErrorKind | None = None  # why it was not created; None when it was, or was skipped
 
 
 async def send_once(
@@ -80,6 +86,7 @@ async def send_once(
             OrderStatus.FAILED,
             message=f"another import (run {claim.entry.run_id}) is still sending this order; "
             "run the file again later: it will not be sent twice",
+            kind=ErrorKind.BUSY,
         )
 
     submission = await submit_order(
@@ -154,21 +161,26 @@ async def submit_order(
         except (InterruptedRunError, DailyLimitError) as error:
             if attempt > 1:
                 raise  # an earlier attempt may have been stored: the ledger keeps it "sending"
-            return Submission(OrderStatus.DEFERRED, message=deferred_message(error))
+            return Submission(
+                OrderStatus.DEFERRED, message=deferred_message(error), kind=deferred_kind(error)
+            )
         except TransportFailure as error:
             last_problem = str(error)
-            logger.warning("order %s: %s (attempt %d)", order_id, error, attempt)
+            logger.info("order %s: %s (attempt %d)", order_id, error, attempt)
             continue
 
         if response.status_code >= 500:
             last_problem = f"HTTP {response.status_code} from HighLevel"
-            logger.warning("order %s: %s (attempt %d)", order_id, last_problem, attempt)
+            logger.info("order %s: %s (attempt %d)", order_id, last_problem, attempt)
             continue
         return _outcome(response)
 
+    # NOTE: the last attempt is not read back. A fulfillment that it stored despite
+    # the error is reported as not created, and the next run finds and skips it.
     return Submission(
         OrderStatus.FAILED,
         message=f"not created after {retry.max_attempts} attempts; last problem: {last_problem}",
+        kind=ErrorKind.UNAVAILABLE,
     )
 
 
@@ -180,6 +192,12 @@ def deferred_message(error: InterruptedRunError | DailyLimitError) -> str:
             "what is still missing"
         )
     return "not sent: the import was stopped before this order; run the file again to send it"
+
+
+def deferred_kind(error: InterruptedRunError | DailyLimitError) -> ErrorKind:
+    if isinstance(error, DailyLimitError):
+        return ErrorKind.DAILY_LIMIT
+    return ErrorKind.STOPPED
 
 
 def _outcome(response: ApiResponse) -> Submission:
@@ -200,6 +218,7 @@ def _outcome(response: ApiResponse) -> Submission:
         http_status=response.status_code,
         message=response.message,
         trace_id=response.trace_id,
+        kind=response_kind(response.status_code),
     )
 
 
@@ -237,4 +256,5 @@ def _unknown_outcome(last_problem: str) -> Submission:
             "stored. Running the file again is safe: orders already fulfilled with these "
             "tracking numbers are skipped."
         ),
+        kind=ErrorKind.UNCERTAIN,
     )

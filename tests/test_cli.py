@@ -142,10 +142,10 @@ def test_results_replacing_input_rejected(
 
 
 def test_results_not_xlsx_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The results workbook is an .xlsx file; another name is refused before anything runs."""
-    code = main(["import", str(MANUAL_SAMPLE), "--dry-run", "--results", str(tmp_path / "out.csv")])
+    """Results are .xlsx, .csv or .json files; another name is refused before anything runs."""
+    code = main(["import", str(MANUAL_SAMPLE), "--dry-run", "--results", str(tmp_path / "out.txt")])
     assert code == 2
-    assert "ending in .xlsx" in capsys.readouterr().err
+    assert "ending in .xlsx, .csv or .json" in capsys.readouterr().err
 
 
 def test_results_in_missing_folder_rejected_first(

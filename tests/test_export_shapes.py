@@ -103,7 +103,8 @@ def isolated(folder: Path) -> Iterator[None]:
 def read_results(exit_code: int, path: Path) -> Results:
     workbook = openpyxl.load_workbook(path)
     try:
-        summary = [(str(field), value) for field, value in _data_rows(workbook["Summary"])]
+        # Column A contains the label and column B the value. The Summary's tables add columns.
+        summary = [(str(row[0]), row[1]) for row in _data_rows(workbook["Summary"])]
         orders = {str(row["Order ID"]): row for row in _records(workbook["Orders"])}
         row_headers = tuple(str(cell.value) for cell in workbook["Rows"][1])
         rows = {int(str(row["Row"])): row for row in _records(workbook["Rows"])}

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from importer.config import Settings
 from importer.ledger import (
+    LEDGER_FILE_NAME,
     STALE_SECONDS,
     ClaimResult,
     FulfillmentState,
     Ledger,
+    LedgerError,
     Package,
     WatchedContent,
     tracking_key,
@@ -26,6 +33,7 @@ from importer.ledger import (
 from importer.mapping import load_templates
 from importer.pipeline import FileJob, import_file
 from importer.records import FileResult, Item, OrderStatus, Tracking
+from importer.report import load_result
 from importer.sandbox import Sandbox, load_seed
 from importer.submit import LedgerRun
 from tests.api_fixtures import make_client
@@ -493,3 +501,206 @@ def test_failed_content_not_imported_content(tmp_path: Path) -> None:
         WatchedContent("abc", "orders.csv", "failed/orders.csv", "failed", None)
     )
     assert ledger.imported_content("abc") is None
+
+
+# --- results documents (schema version 4) ------------------------------------------------------
+
+# A ledger that version 3 of the schema wrote: one import of sample_data/manual_fulfillments.csv
+# into the built-in sandbox (10 orders created, 1 rejected), made by the code before results
+# documents were stored.
+LEDGER_V3 = PROJECT / "tests" / "data" / "ledger_v3.sqlite3"
+
+
+@pytest.fixture
+def ledger_v3(tmp_path: Path) -> Path:
+    """Return a state folder holding a copy of the version 3 ledger."""
+    folder = tmp_path / "state_v3"
+    folder.mkdir()
+    shutil.copyfile(LEDGER_V3, folder / LEDGER_FILE_NAME)
+    return folder
+
+
+def schema_version(folder: Path) -> int:
+    with contextlib.closing(sqlite3.connect(folder / LEDGER_FILE_NAME)) as db:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_v3_ledger_upgraded_in_place(ledger_v3: Path) -> None:
+    """Opening a version 3 ledger brings it to version 4, with a table for results documents."""
+    assert schema_version(ledger_v3) == 3
+
+    Ledger.open(ledger_v3).close()
+
+    assert schema_version(ledger_v3) == 4
+    with contextlib.closing(sqlite3.connect(ledger_v3 / LEDGER_FILE_NAME)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "result_documents" in tables
+
+
+def test_v3_ledger_keeps_its_records(ledger_v3: Path) -> None:
+    """The upgrade keeps the runs, packages and history that version 3 recorded."""
+    ledger = Ledger.open(ledger_v3)
+    try:
+        lines = ledger.history()
+        entry = ledger.find(LOCATION, ORDER, "796799488569")
+        run = ledger.run_record(1)
+    finally:
+        ledger.close()
+
+    assert len(lines) == 11
+    assert entry is not None
+    assert entry.state is FulfillmentState.CREATED
+    assert run is not None
+    assert run.outcome == "some orders not done"
+
+
+def test_v3_ledger_stores_results_after_upgrade(ledger_v3: Path) -> None:
+    """A run recorded by version 3 can get a results document once the ledger is upgraded."""
+    ledger = Ledger.open(ledger_v3)
+    try:
+        ledger.save_results(
+            1,
+            1,
+            input_path=Path("in.csv"),
+            results_path=Path("in.results.xlsx"),
+            document=b"{}",
+            complete=True,
+        )
+        stored = ledger.stored_results(1)
+    finally:
+        ledger.close()
+    assert [item.document for item in stored] == [b"{}"]
+
+
+def test_newer_ledger_version_left_alone(tmp_path: Path) -> None:
+    """A ledger of a later schema version keeps its number: this version does not downgrade it."""
+    Ledger.open(tmp_path).close()
+    with contextlib.closing(sqlite3.connect(tmp_path / LEDGER_FILE_NAME)) as db:
+        db.execute("PRAGMA user_version = 9")
+        db.commit()
+
+    Ledger.open(tmp_path).close()
+
+    assert schema_version(tmp_path) == 9
+
+
+def save_document(
+    ledger: Ledger, run_id: int, file_id: int, document: bytes, **options: Any
+) -> None:
+    values: dict[str, Any] = {
+        "input_path": Path("/exports/monday.csv"),
+        "results_path": Path("/exports/monday.results.xlsx"),
+        "complete": False,
+    }
+    values.update(options)
+    ledger.save_results(run_id, file_id, document=document, **values)
+
+
+def test_results_document_stored_compressed(ledger: Ledger) -> None:
+    """The document is stored compressed and returned as it was given."""
+    run = ledger.start_run("import", dry_run=False)
+    file_id = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
+    document = json.dumps({"orders": [{"status": "deferred"}] * 500}).encode()
+
+    save_document(ledger, run, file_id, document)
+
+    stored_size = ledger._db.execute("SELECT length(document) FROM result_documents").fetchone()
+    assert stored_size[0] < len(document) / 10
+    assert [item.document for item in ledger.stored_results(run)] == [document]
+
+
+def test_final_results_replace_planned(ledger: Ledger) -> None:
+    """Saving a file's results again replaces the document the run saved before."""
+    run = ledger.start_run("import", dry_run=False)
+    file_id = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
+
+    save_document(ledger, run, file_id, b'{"planned": true}')
+    save_document(ledger, run, file_id, b'{"final": true}', complete=True)
+
+    stored = ledger.stored_results(run)
+    assert [(item.document, item.complete) for item in stored] == [(b'{"final": true}', True)]
+
+
+def test_results_of_each_file_in_reading_order(ledger: Ledger) -> None:
+    run = ledger.start_run("import", dry_run=False)
+    first = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
+    second = ledger.record_file(run, Path("/exports/tuesday.csv"), "def", 10)
+    other_run = ledger.start_run("import", dry_run=False)
+    other = ledger.record_file(other_run, Path("/exports/monday.csv"), "abc", 10)
+
+    save_document(ledger, run, second, b"2", input_path=Path("/exports/tuesday.csv"))
+    save_document(ledger, run, first, b"1")
+    save_document(ledger, other_run, other, b"other")
+
+    assert [item.document for item in ledger.stored_results(run)] == [b"1", b"2"]
+
+
+def test_moved_results_paths_recorded(ledger: Ledger) -> None:
+    """A watched folder's move of the file and its workbook is recorded for the report."""
+    run = ledger.start_run("watch", dry_run=False)
+    file_id = ledger.record_file(run, Path("/watched/processing/monday.csv"), "abc", 10)
+    save_document(ledger, run, file_id, b"{}")
+
+    ledger.move_results(run, Path("/watched/done/monday.csv"), Path("/watched/done/r.xlsx"))
+
+    stored = ledger.stored_results(run)[0]
+    assert stored.input_path == "/watched/done/monday.csv"
+    assert stored.results_path == "/watched/done/r.xlsx"
+
+
+def test_damaged_results_document_is_ledger_error(ledger: Ledger) -> None:
+    run = ledger.start_run("import", dry_run=False)
+    file_id = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
+    save_document(ledger, run, file_id, b"{}")
+    ledger._db.execute("UPDATE result_documents SET document = ?", (b"not zlib data",))
+
+    with pytest.raises(LedgerError) as caught:
+        ledger.stored_results(run)
+    assert "/exports/monday.results.xlsx" in str(caught.value)
+
+
+def test_run_packages_only_of_run_and_file(ledger: Ledger) -> None:
+    """The packages of a run are those whose latest record the run wrote for the file."""
+    run = ledger.start_run("import", dry_run=False)
+    file_id = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
+    ledger.claim(package(), run_id=run, file_id=file_id, force=False)
+    ledger.claim(package(OTHER_ORDER, "8745873345"), run_id=run, file_id=file_id, force=False)
+    later = ledger.start_run("import", dry_run=False)
+    ledger.record_outcome(
+        package(OTHER_ORDER, "8745873345"), FulfillmentState.CREATED, run_id=later, file_id=None
+    )
+
+    packages = ledger.run_packages(run, file_id)
+
+    assert [(item.order_id, item.state) for item in packages] == [(ORDER, FulfillmentState.SENDING)]
+    assert packages[0].tracking_numbers == ("796799488569",)
+
+
+def test_dry_run_stores_no_results(export: Path, ledger: Ledger) -> None:
+    """A dry run sends nothing and records no file, so it stores no results document."""
+    run = LedgerRun(ledger, ledger.start_run("import", dry_run=True))
+    settings = Settings(dry_run=True)
+
+    asyncio.run(
+        import_file(
+            FileJob(path=export, results_path=export.with_suffix(".results.xlsx")),
+            settings=settings,
+            templates=load_templates(),
+            client=None,
+            notice=lambda _: None,
+            show_progress=False,
+            ledger=run,
+        )
+    )
+
+    assert ledger.stored_results(run.run_id) == []
+
+
+def test_import_stores_complete_results(sandbox: Sandbox, export: Path, ledger: Ledger) -> None:
+    """An import that finishes stores the results its workbook shows, marked complete."""
+    result = run_import(sandbox, export, ledger)
+
+    stored = ledger.stored_results(1)
+
+    assert [item.complete for item in stored] == [True]
+    assert load_result(stored[0].document).orders == result.orders

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from importer.config import Settings
-from importer.load import load_table
+from importer.load import columns, load_table
 from importer.mapping import header_score, load_templates
 from importer.pipeline import FileJob, import_file
-from importer.records import FileResult, OrderStatus
+from importer.records import FileResult, OrderStatus, RowResult
+from importer.report import write_results
 from importer.sandbox import Sandbox, load_seed
 from tests.api_fixtures import make_client
 
@@ -89,7 +92,7 @@ def test_created_rows_set_aside_with_reason(sandbox: Sandbox, tmp_path: Path) ->
         header_score=lambda cells: header_score(cells, TEMPLATES),
     )
     assert [row.reason.split(";")[0] for row in table.ignored] == [
-        "its order was created by the import that wrote this results workbook"
+        "its order was created by the import that wrote these results"
     ]
 
 
@@ -105,3 +108,105 @@ def test_feedback_sends_only_corrected_order(sandbox: Sandbox, tmp_path: Path) -
     assert Counter(entry.order_id for entry in sandbox.fulfillment_log()) == Counter(
         {DONE_ORDER: 1, FIXED_ORDER: 1}
     )
+
+
+# The rows file of CSV results
+
+
+def corrected_rows_file(sandbox: Sandbox, tmp_path: Path) -> Path:
+    """Import the export with CSV results, then fix the rejected row's quantity in the rows file."""
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+    run_import(sandbox, export, tmp_path / "export.results.csv")
+
+    rows_file = tmp_path / "export.results.rows.csv"
+    with rows_file.open(encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    for row in rows:
+        if row[header.index("Qty")] == "two":
+            row[header.index("Qty")] = "1"
+    with rows_file.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    return rows_file
+
+
+def test_rows_file_feedback_sends_only_corrected_order(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Importing the corrected rows file creates the fixed order and nothing twice."""
+    rows_file = corrected_rows_file(sandbox, tmp_path)
+
+    second = run_import(sandbox, rows_file, tmp_path / "second.results.xlsx")
+
+    assert [(order.order_id, order.status) for order in second.orders] == [
+        (FIXED_ORDER, OrderStatus.CREATED)
+    ]
+    assert Counter(entry.order_id for entry in sandbox.fulfillment_log()) == Counter(
+        {DONE_ORDER: 1, FIXED_ORDER: 1}
+    )
+
+
+def test_rows_file_reads_original_columns(sandbox: Sandbox, tmp_path: Path) -> None:
+    table = load_table(
+        corrected_rows_file(sandbox, tmp_path),
+        header_score=lambda cells: header_score(cells, TEMPLATES),
+    )
+
+    assert table.headers == ("Order ID", "Tracking Number", "Carrier", "SKU", "Qty")
+    assert [row.reason.split(";")[0] for row in table.ignored] == [
+        "its order was created by the import that wrote these results"
+    ]
+
+
+FORMULA_CELLS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "'=x", "'plain"]
+
+
+def _result_with_cells(cells: list[str]) -> FileResult:
+    return FileResult(
+        path=Path("export.csv"),
+        started_at=datetime(2024, 12, 1, 9, 0),
+        headers=("Order ID", "Note"),
+        rows=[
+            RowResult(number, (FIXED_ORDER, cell), FIXED_ORDER, "rejected")
+            for number, cell in enumerate(cells, start=2)
+        ],
+    )
+
+
+def test_rows_file_cells_unescaped(tmp_path: Path) -> None:
+    """The apostrophe that keeps a cell from running as a formula is removed on reading."""
+    write_results(_result_with_cells(FORMULA_CELLS), tmp_path / "x.results.csv")
+
+    table = load_table(tmp_path / "x.results.rows.csv")
+
+    assert [row.cells[1] for row in table.rows] == FORMULA_CELLS
+
+
+def test_large_rows_file_recognised(tmp_path: Path) -> None:
+    """A rows file larger than the column reader's threshold is still read as results."""
+    filler = "x" * 200
+    count = columns.MIN_BYTES // len(filler) + 10
+    result = _result_with_cells([f"{filler}{number}" for number in range(count)])
+    result.rows[0].status = OrderStatus.CREATED.value
+    write_results(result, tmp_path / "x.results.csv")
+    rows_file = tmp_path / "x.results.rows.csv"
+
+    table = load_table(rows_file)
+
+    assert rows_file.stat().st_size > columns.MIN_BYTES
+    assert table.headers == ("Order ID", "Note")
+    assert len(table.rows) == count - 1
+    assert len(table.ignored) == 1
+
+
+def test_rows_file_saved_by_excel_with_semicolons(tmp_path: Path) -> None:
+    """Excel in many European locales saves CSV with semicolons and no byte order mark."""
+    path = tmp_path / "export.results.rows.csv"
+    path.write_text(
+        "Row;Order Status;Problems;Order ID;Note\n"
+        f"2;created;;{DONE_ORDER};a\n"
+        f"3;rejected;Qty is not a number;{FIXED_ORDER};'=b\n",
+        encoding="utf-8",
+    )
+
+    table = load_table(path)
+
+    assert [row.cells for row in table.rows] == [(FIXED_ORDER, "=b")]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.chart import BarChart
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -19,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from importer import report
 from importer.errors import ImporterError, ReportError
 from importer.records import (
+    ErrorKind,
     FileResult,
     Item,
     OrderResult,
@@ -28,6 +33,7 @@ from importer.records import (
     Severity,
     Tracking,
 )
+from importer.report.facts import what_to_do
 
 SheetCell = Cell | MergedCell
 
@@ -151,10 +157,18 @@ def _records(sheet: Worksheet) -> list[dict[str, SheetCell]]:
 
 
 def _summary(workbook: Workbook) -> dict[str, list[SheetCell]]:
+    """Return the Summary's value cells (column B) by their label (column A), title left out."""
     fields: dict[str, list[SheetCell]] = {}
     for label, value in _sheet(workbook, "Summary").iter_rows(min_row=2, max_col=2):
-        fields.setdefault(str(label.value), []).append(value)
+        if label.value is not None:
+            fields.setdefault(str(label.value), []).append(value)
     return fields
+
+
+def _summary_row(workbook: Workbook, label: str) -> tuple[SheetCell, ...]:
+    """Return the first Summary row whose column A contains `label`."""
+    sheet = _sheet(workbook, "Summary")
+    return next(row for row in sheet.iter_rows(min_row=2) if row[0].value == label)
 
 
 def _summary_value(workbook: Workbook, label: str) -> object:
@@ -223,9 +237,23 @@ def test_rows_header_row_keeps_original_headers(tmp_path: Path) -> None:
     assert _header(_sheet(_write(tmp_path), "Rows")) == expected
 
 
-def test_summary_header_row(tmp_path: Path) -> None:
-    """The Summary sheet has a two-column header row."""
-    assert _header(_sheet(_write(tmp_path), "Summary")) == ["Field", "Value"]
+def test_summary_title_names_file(tmp_path: Path) -> None:
+    """The Summary's first row is a title that names the input file."""
+    title = _sheet(_write(tmp_path), "Summary")["A1"]
+
+    assert title.value == "Results of importing dec-01.csv"
+    assert title.font.b
+
+
+def test_summary_title_marks_dry_run(tmp_path: Path) -> None:
+    title = _sheet(_write(tmp_path, _file_result(dry_run=True)), "Summary")["A1"].value
+    assert "dry run" in str(title)
+
+
+def test_summary_counts_header_row(tmp_path: Path) -> None:
+    """The counts under the title have their own header, with a share column."""
+    row = [cell.value for cell in _sheet(_write(tmp_path), "Summary")[2]]
+    assert row == ["Count", "Number", "Share of orders"]
 
 
 def test_orders_listed_in_order(tmp_path: Path) -> None:
@@ -524,10 +552,26 @@ def test_summary_no_stopped_reason_row(tmp_path: Path) -> None:
 
 
 def test_summary_order_of_fields(tmp_path: Path) -> None:
-    """Summary lists run fields, counts, stop reason, notes and next step in that order."""
-    workbook = _write(tmp_path, _file_result(sheet="Shipments", stopped_reason="interrupted"))
-
-    assert list(_summary(workbook)) == [
+    """Summary lists counts, next step, stop reason, notes, errors, then the run's settings."""
+    orders = _orders()
+    orders[0].seconds = 1.5
+    result = _file_result(sheet="Shipments", stopped_reason="interrupted", orders=orders)
+    labels = list(_summary(_write(tmp_path, result)))
+    sections = [
+        "Count",
+        "Input rows",
+        "Orders",
+        "Orders created",
+        "Orders skipped",
+        "Orders rejected",
+        "Orders failed",
+        "Rows ignored",
+        "What to do next",
+        "Stopped because",
+        "Note",
+        "Most common errors",
+        "Slowest orders",
+        "Run",
         "File",
         "Sheet",
         "Template",
@@ -539,17 +583,9 @@ def test_summary_order_of_fields(tmp_path: Path) -> None:
         "Duration (seconds)",
         "Dry run",
         "Notify customers",
-        "Input rows",
-        "Orders",
-        "Orders created",
-        "Orders skipped",
-        "Orders rejected",
-        "Orders failed",
-        "Rows ignored",
-        "Stopped because",
-        "Note",
-        "What to do next",
     ]
+
+    assert [label for label in labels if label in sections] == sections
 
 
 # What to do next
@@ -608,12 +644,12 @@ def test_next_step_no_orders(tmp_path: Path) -> None:
 # Presentation
 
 
-@pytest.mark.parametrize("name", ["Summary", "Orders", "Rows"])
-def test_header_row_bold(tmp_path: Path, name: str) -> None:
-    """Every header cell is bold."""
+@pytest.mark.parametrize(("name", "header_row"), [("Summary", 2), ("Orders", 1), ("Rows", 1)])
+def test_header_row_bold(tmp_path: Path, name: str, header_row: int) -> None:
+    """Every header cell is bold; the Summary's first header follows its title."""
     sheet = _sheet(_write(tmp_path), name)
 
-    assert all(cell.font.b for cell in sheet[1])
+    assert all(cell.font.b for cell in sheet[header_row])
 
 
 @pytest.mark.parametrize(("name", "panes"), [("Summary", "A2"), ("Orders", "B2"), ("Rows", "B2")])
@@ -622,7 +658,7 @@ def test_frozen_panes(tmp_path: Path, name: str, panes: str) -> None:
     assert _sheet(_write(tmp_path), name).freeze_panes == panes
 
 
-@pytest.mark.parametrize(("name", "ref"), [("Orders", "A1:N5"), ("Rows", "A1:I9")])
+@pytest.mark.parametrize(("name", "ref"), [("Orders", "A1:P5"), ("Rows", "A1:I9")])
 def test_autofilter_covers_table(tmp_path: Path, name: str, ref: str) -> None:
     """Orders and Rows have an autofilter over the whole table."""
     assert _sheet(_write(tmp_path), name).auto_filter.ref == ref
@@ -914,3 +950,572 @@ def test_stopped_run_next_step_no_fix(tmp_path: Path) -> None:
 
     workbook = _write(tmp_path, _file_result(stopped_reason=STOPPED_ON_REQUEST))
     assert "Fix the cause" not in str(_summary_value(workbook, "What to do next"))
+
+
+# What to do, per order
+
+# A word that each kind's advice must contain, so that the advice fits the kind.
+ADVICE_WORDS = {
+    ErrorKind.INPUT: "Rows sheet",
+    ErrorKind.ORDER_NOT_FOUND: "order ID",
+    ErrorKind.ORDER_STATE: "canceled",
+    ErrorKind.API_REJECTED: "Message column",
+    ErrorKind.ACCESS: "token",
+    ErrorKind.UNAVAILABLE: "wait",
+    ErrorKind.UNCERTAIN: "may have created",
+    ErrorKind.DAILY_LIMIT: "midnight UTC",
+    ErrorKind.STOPPED: "stopped before this order",
+    ErrorKind.BUSY: "Another import",
+}
+
+
+def _order_of_kind(kind: ErrorKind) -> OrderResult:
+    return OrderResult(FAILED_ID, LOCATION, OrderStatus.FAILED, (8,), message="x", kind=kind)
+
+
+@pytest.mark.parametrize("kind", list(ErrorKind))
+def test_what_to_do_fits_kind(tmp_path: Path, kind: ErrorKind) -> None:
+    """Each kind's advice names what to check, and states that a rerun is safe."""
+    workbook = _write(tmp_path, _file_result(orders=[_order_of_kind(kind)]))
+
+    advice = str(_order_record(workbook, FAILED_ID)["What To Do"].value)
+
+    assert ADVICE_WORDS[kind] in advice
+    assert "skips the orders already created" in advice
+
+
+def test_what_to_do_differs_per_kind() -> None:
+    texts = {what_to_do(_order_of_kind(kind)) for kind in ErrorKind}
+    assert len(texts) == len(ErrorKind)
+
+
+def test_what_to_do_blank_for_created(tmp_path: Path) -> None:
+    record = _order_record(_write(tmp_path), CREATED_ID)
+    assert record["What To Do"].value is None
+
+
+def test_what_to_do_without_kind_names_message(tmp_path: Path) -> None:
+    """A failed order without a kind still gets advice: read its message."""
+    record = _order_record(_write(tmp_path), FAILED_ID)
+    assert "Message column" in str(record["What To Do"].value)
+
+
+def test_what_to_do_follows_message() -> None:
+    headers = report.ORDER_HEADERS
+    assert headers.index("What To Do") == headers.index("Message") + 1
+
+
+def test_what_to_do_wrapped(tmp_path: Path) -> None:
+    workbook = _write(tmp_path, _file_result(orders=[_order_of_kind(ErrorKind.INPUT)]))
+    assert _order_record(workbook, FAILED_ID)["What To Do"].alignment.wrap_text
+
+
+def test_wrapped_order_row_taller(tmp_path: Path) -> None:
+    """A row whose advice wraps is given the height of its lines."""
+    workbook = _write(tmp_path, _file_result(orders=[_order_of_kind(ErrorKind.INPUT)]))
+    height = _sheet(workbook, "Orders").row_dimensions[2].height
+    assert height is not None
+    assert height > 15
+
+
+# Seconds
+
+
+def test_order_seconds_value_and_format(tmp_path: Path) -> None:
+    orders = _orders()
+    orders[0].seconds = 1.23456
+    record = _order_record(_write(tmp_path, _file_result(orders=orders)), CREATED_ID)
+
+    assert record["Seconds"].value == pytest.approx(1.23456)
+    assert record["Seconds"].number_format == "0.00"
+
+
+def test_order_seconds_blank_when_unsent(tmp_path: Path) -> None:
+    record = _order_record(_write(tmp_path), REJECTED_ID)
+    assert record["Seconds"].value is None
+
+
+# Summary counts, shares and chart
+
+
+def test_summary_share_of_created(tmp_path: Path) -> None:
+    """Each status count has its share of the orders next to it, shown as a percentage."""
+    workbook = _write(tmp_path)
+    share = _summary_row(workbook, "Orders created")[2]
+    created = sum(1 for order in _orders() if order.status is OrderStatus.CREATED)
+
+    assert share.value == pytest.approx(created / len(_orders()))
+    assert share.number_format == "0%"
+
+
+@pytest.mark.parametrize("label", ["Input rows", "Orders", "Rows ignored"])
+def test_summary_totals_have_no_share(tmp_path: Path, label: str) -> None:
+    row = _summary_row(_write(tmp_path), label)
+    assert len(row) < 3 or row[2].value is None
+
+
+def test_summary_shares_of_statuses_add_up(tmp_path: Path) -> None:
+    workbook = _write(tmp_path)
+    labels = ["Orders created", "Orders skipped", "Orders rejected", "Orders failed"]
+    shares = [_summary_row(workbook, label)[2].value for label in labels]
+    assert sum(float(str(share)) for share in shares) == pytest.approx(1.0)
+
+
+def test_summary_no_orders_no_share(tmp_path: Path) -> None:
+    """A file without orders shows no share, instead of dividing by zero."""
+    row = _summary_row(_write(tmp_path, _file_result(orders=[], rows=[])), "Orders created")
+    assert len(row) < 3 or row[2].value is None
+
+
+@pytest.mark.parametrize("status", ["created", "skipped", "rejected", "failed"])
+def test_summary_count_label_filled(tmp_path: Path, status: str) -> None:
+    label = _summary_row(_write(tmp_path), f"Orders {status}")[0]
+    assert _fill_color(label) == report.STATUS_COLORS[status]
+
+
+def test_summary_counts_before_next_step(tmp_path: Path) -> None:
+    """Under the title come the counts, then what to do next."""
+    labels = list(_summary(_write(tmp_path)))
+    assert labels.index("Rows ignored") < labels.index("What to do next")
+
+
+def test_summary_next_step_row_fits_text(tmp_path: Path) -> None:
+    """The next step wraps, and its row is as high as its lines."""
+    workbook = _write(tmp_path)
+    cell = _summary(workbook)["What to do next"][0]
+    height = _sheet(workbook, "Summary").row_dimensions[cell.row].height
+
+    assert cell.alignment.wrap_text
+    assert height is not None
+    assert height > 15
+
+
+def test_summary_prints_to_page_width(tmp_path: Path) -> None:
+    sheet = _sheet(_write(tmp_path), "Summary")
+    assert sheet.page_setup.fitToWidth == 1
+    assert sheet.sheet_properties.pageSetUpPr is not None
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+
+
+def _chart(workbook: Workbook) -> Any:
+    charts = _sheet(workbook, "Summary")._charts
+    assert len(charts) == 1
+    return charts[0]
+
+
+def test_summary_chart_is_bar_chart(tmp_path: Path) -> None:
+    assert isinstance(_chart(_write(tmp_path)), BarChart)
+
+
+def test_summary_chart_values_are_status_counts(tmp_path: Path) -> None:
+    """The chart's bars read the counts of the statuses, and nothing else."""
+    workbook = _write(tmp_path)
+    first = _summary_row(workbook, "Orders created")[1]
+    last = _summary_row(workbook, "Orders failed")[1]
+
+    series = _chart(workbook).series[0]
+
+    assert series.val.numRef.f == f"'Summary'!$B${first.row}:$B${last.row}"
+    # openpyxl refers to the categories as numbers (numRef) even when they are labels.
+    categories = series.cat.numRef or series.cat.strRef
+    assert categories.f == f"'Summary'!$A${first.row}:$A${last.row}"
+
+
+def test_summary_chart_includes_deferred(tmp_path: Path) -> None:
+    orders = _orders()
+    orders[3].status = OrderStatus.DEFERRED
+    workbook = _write(tmp_path, _file_result(orders=orders))
+    last = _summary_row(workbook, "Orders deferred")[1]
+
+    assert _chart(workbook).series[0].val.numRef.f.endswith(f"$B${last.row}")
+
+
+# Most common errors and slowest orders
+
+
+def _failed(order_id: str, message: str, kind: ErrorKind | None = None) -> OrderResult:
+    return OrderResult(order_id, LOCATION, OrderStatus.FAILED, (2,), message=message, kind=kind)
+
+
+def _table(workbook: Workbook, title: str) -> list[tuple[object, ...]]:
+    """Return the rows of a Summary table, from below its header row to the next blank row."""
+    sheet = _sheet(workbook, "Summary")
+    rows: list[tuple[object, ...]] = []
+    inside = False
+    for row in sheet.iter_rows(min_row=2, max_col=3, values_only=True):
+        if inside and row[0] is None:
+            break
+        if inside:
+            rows.append(row)
+        inside = inside or row[0] == title
+    return rows
+
+
+def test_common_errors_group_order_ids(tmp_path: Path) -> None:
+    """The same error of two orders, differing only in their IDs, is counted once with 2."""
+    orders = [
+        _failed(CREATED_ID, f"order {CREATED_ID} was not found", ErrorKind.ORDER_NOT_FOUND),
+        _failed(FAILED_ID, f"order {FAILED_ID} was not found", ErrorKind.ORDER_NOT_FOUND),
+    ]
+    table = _table(_write(tmp_path, _file_result(orders=orders)), "Most common errors")
+
+    assert table == [("Order not found", "order \N{HORIZONTAL ELLIPSIS} was not found", 2)]
+
+
+def test_common_errors_split_by_kind(tmp_path: Path) -> None:
+    orders = [
+        _failed(CREATED_ID, "HTTP 503 from HighLevel", ErrorKind.UNAVAILABLE),
+        _failed(FAILED_ID, "HTTP 503 from HighLevel", ErrorKind.UNCERTAIN),
+    ]
+    table = _table(_write(tmp_path, _file_result(orders=orders)), "Most common errors")
+    assert len(table) == 2
+
+
+def test_common_errors_most_first(tmp_path: Path) -> None:
+    orders = [_failed(f"{index:024d}", "timed out", ErrorKind.UNAVAILABLE) for index in range(2)]
+    orders.insert(0, _failed(CREATED_ID, "refused", ErrorKind.API_REJECTED))
+    table = _table(_write(tmp_path, _file_result(orders=orders)), "Most common errors")
+    assert [row[2] for row in table] == [2, 1]
+
+
+def test_common_errors_at_most_five(tmp_path: Path) -> None:
+    orders = [_failed(f"{index:024d}", f"error {chr(65 + index)}") for index in range(7)]
+    table = _table(_write(tmp_path, _file_result(orders=orders)), "Most common errors")
+    assert len(table) == 5
+
+
+def test_common_errors_one_per_line(tmp_path: Path) -> None:
+    """Each line of a rejected order's message is an error of its own."""
+    order = OrderResult(
+        REJECTED_ID,
+        LOCATION,
+        OrderStatus.REJECTED,
+        (6, 7),
+        message=(
+            'row 6, column "Qty": "two" is not a whole number\n'
+            "row 7: the tracking number is missing"
+        ),
+        kind=ErrorKind.INPUT,
+    )
+    table = _table(_write(tmp_path, _file_result(orders=[order])), "Most common errors")
+
+    dots = "\N{HORIZONTAL ELLIPSIS}"
+    assert [row[1] for row in table] == [
+        f'row {dots}, column "Qty": "{dots}" is not a whole number',
+        f"row {dots}: the tracking number is missing",
+    ]
+
+
+def test_common_errors_left_out_when_none(tmp_path: Path) -> None:
+    orders = [order for order in _orders() if order.status in {"created", "skipped"}]
+    assert "Most common errors" not in _summary(_write(tmp_path, _file_result(orders=orders)))
+
+
+def test_common_error_formula_stays_string(tmp_path: Path) -> None:
+    """An error message that looks like a formula stays a plain string in the Summary."""
+    orders = [_failed(CREATED_ID, "=HYPERLINK(1)")]
+    workbook = _write(tmp_path, _file_result(orders=orders))
+    cell = _summary_row(workbook, "Other")[1]
+
+    assert cell.data_type == "s"
+    assert cell.value == "=HYPERLINK(\N{HORIZONTAL ELLIPSIS})"
+    assert cell.quotePrefix
+
+
+def test_slowest_orders_listed_slowest_first(tmp_path: Path) -> None:
+    orders = _orders()
+    for seconds, order in zip((0.5, 3.0, 1.25, None), orders, strict=True):
+        order.seconds = seconds
+    table = _table(_write(tmp_path, _file_result(orders=orders)), "Slowest orders")
+
+    assert table == [
+        (SKIPPED_ID, "skipped", 3.0),
+        (REJECTED_ID, "rejected", 1.25),
+        (CREATED_ID, "created", 0.5),
+    ]
+
+
+def test_slowest_orders_at_most_five(tmp_path: Path) -> None:
+    orders = [_failed(f"{index:024d}", "x") for index in range(7)]
+    for index, order in enumerate(orders):
+        order.seconds = float(index)
+    table = _table(_write(tmp_path, _file_result(orders=orders)), "Slowest orders")
+    assert len(table) == 5
+
+
+def test_slowest_orders_number_format(tmp_path: Path) -> None:
+    orders = _orders()
+    orders[0].seconds = 0.123
+    seconds = _summary_row(_write(tmp_path, _file_result(orders=orders)), CREATED_ID)[2]
+    assert seconds.number_format == "0.00"
+
+
+def test_slowest_orders_status_filled(tmp_path: Path) -> None:
+    orders = _orders()
+    orders[0].seconds = 0.123
+    status = _summary_row(_write(tmp_path, _file_result(orders=orders)), CREATED_ID)[1]
+    assert _fill_color(status) == report.STATUS_COLORS["created"]
+
+
+def test_slowest_orders_named_by_number(tmp_path: Path) -> None:
+    """An order found by no ID is listed by the order number the file gave."""
+    order = OrderResult("", LOCATION, OrderStatus.REJECTED, (2,), order_number="#1001")
+    order.seconds = 0.2
+    table = _table(_write(tmp_path, _file_result(orders=[order])), "Slowest orders")
+    assert table[0][0] == "#1001"
+
+
+def test_slowest_orders_left_out_when_none_sent(tmp_path: Path) -> None:
+    assert "Slowest orders" not in _summary(_write(tmp_path))
+
+
+@pytest.mark.parametrize("text", [*FORMULA_LIKE, "\rCR"])
+def test_formula_like_order_message_quote_prefixed(tmp_path: Path, text: str) -> None:
+    """An order message starting with = + - @ tab or CR stays a string with a quote prefix."""
+    order = OrderResult(CREATED_ID, LOCATION, OrderStatus.FAILED, (2,), message=text)
+    message = _order_record(_write(tmp_path, _file_result(orders=[order])), CREATED_ID)["Message"]
+
+    assert message.data_type == "s"
+    assert message.quotePrefix
+
+
+# Error kinds and seconds, set by the pipeline against the sandbox
+
+SANDBOX_HEADERS = "Order ID,Tracking Number,Carrier,SKU,Qty,Location ID\n"
+
+
+def _import_rows(
+    tmp_path: Path,
+    lines: str,
+    *,
+    sandbox: Any,
+    client: Any = None,
+    stop: Any = None,
+) -> FileResult:
+    """Import CSV lines (after SANDBOX_HEADERS) into the sandbox, as the CLI would."""
+    from importer.config import Settings
+    from importer.mapping import load_templates
+    from importer.pipeline import FileJob, import_file
+    from importer.stopping import StopRequest
+    from tests.api_fixtures import FAST_RETRY, LOCATION, TOKEN, make_client
+
+    path = tmp_path / "shipments.csv"
+    path.write_text(SANDBOX_HEADERS + lines, encoding="utf-8")
+    settings = Settings(
+        token=TOKEN, location_id=LOCATION, base_url=sandbox.base_url, retry=FAST_RETRY
+    )
+
+    async def scenario() -> FileResult:
+        async with client or make_client(sandbox) as api:
+            return await import_file(
+                FileJob(path=path, results_path=tmp_path / "shipments.results.xlsx"),
+                settings=settings,
+                templates=load_templates(),
+                client=api,
+                notice=lambda _: None,
+                show_progress=False,
+                stop=stop or StopRequest(),
+            )
+
+    return asyncio.run(scenario())
+
+
+def _only_order(result: FileResult) -> OrderResult:
+    assert len(result.orders) == 1
+    return result.orders[0]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    from importer.sandbox import Sandbox
+    from tests.api_fixtures import TOKEN, test_seed
+
+    with Sandbox(test_seed(), tokens={TOKEN: None}) as running:
+        yield running
+
+
+def test_kind_input_for_row_problem(tmp_path: Path, sandbox: Any) -> None:
+    from tests.api_fixtures import OPEN_ORDER
+
+    result = _import_rows(
+        tmp_path, f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,two,\n", sandbox=sandbox
+    )
+    assert _only_order(result).kind is ErrorKind.INPUT
+
+
+def test_kind_order_not_found_for_missing_id(tmp_path: Path, sandbox: Any) -> None:
+    from tests.api_fixtures import MISSING_ORDER
+
+    result = _import_rows(tmp_path, f"{MISSING_ORDER},1Z999AA10123456784,UPS,,,\n", sandbox=sandbox)
+    assert _only_order(result).kind is ErrorKind.ORDER_NOT_FOUND
+
+
+def test_kind_order_not_found_for_number(tmp_path: Path, sandbox: Any) -> None:
+    result = _import_rows(tmp_path, "#9999,1Z999AA10123456784,UPS,,,\n", sandbox=sandbox)
+    assert _only_order(result).kind is ErrorKind.ORDER_NOT_FOUND
+
+
+def test_kind_order_state_for_quantity_left(tmp_path: Path, sandbox: Any) -> None:
+    """Two tees of an order with one tee left to ship: the order cannot take them."""
+    from tests.api_fixtures import PARTLY_FULFILLED
+
+    line = f"{PARTLY_FULFILLED},1Z999AA10123456792,UPS,TEE-BLK-M,2,\n"
+    result = _import_rows(tmp_path, line, sandbox=sandbox)
+    assert _only_order(result).kind is ErrorKind.ORDER_STATE
+
+
+def test_kind_order_state_for_canceled_order(tmp_path: Path) -> None:
+    """HighLevel rejects a fulfillment of a canceled order; that is the order's state."""
+    from importer.sandbox import Sandbox
+    from tests.api_fixtures import OPEN_ORDER, TOKEN, test_seed
+
+    seed = test_seed()
+    orders = [dataclasses.replace(order, status="canceled") for order in seed.orders]
+    with Sandbox(dataclasses.replace(seed, orders=orders), tokens={TOKEN: None}) as canceled:
+        line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,\n"
+        order = _only_order(_import_rows(tmp_path, line, sandbox=canceled))
+
+    assert order.status is OrderStatus.FAILED
+    assert order.kind is ErrorKind.ORDER_STATE
+
+
+def test_kind_api_rejected_for_422(tmp_path: Path, sandbox: Any) -> None:
+    """A create rejected with 422 (another user shipped the mug first) is HighLevel's refusal."""
+    from importer.client import ApiResponse, HighLevelClient
+    from tests.api_fixtures import FAST_RETRY, OPEN_ORDER, TOKEN
+
+    class ShippedMeanwhile(HighLevelClient):
+        """Creates each fulfillment once before the pipeline's own request, as a rival would."""
+
+        async def create_fulfillment(
+            self, order_id: str, location_id: str, body: dict[str, object]
+        ) -> ApiResponse:
+            await super().create_fulfillment(order_id, location_id, body)
+            return await super().create_fulfillment(order_id, location_id, body)
+
+    client = ShippedMeanwhile(base_url=sandbox.base_url, token=TOKEN, retry=FAST_RETRY)
+    line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,\n"
+    order = _only_order(_import_rows(tmp_path, line, sandbox=sandbox, client=client))
+
+    assert order.http_status == 422
+    assert order.kind is ErrorKind.API_REJECTED
+
+
+def test_kind_access_for_403(tmp_path: Path) -> None:
+    """An order of a location the token may not use is rejected with kind access."""
+    from importer.sandbox import Sandbox
+    from tests.api_fixtures import LOCATION, OPEN_ORDER, TOKEN, test_seed
+
+    with Sandbox(test_seed(), tokens={TOKEN: [LOCATION]}) as scoped:
+        line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,OtherLoc123456789012\n"
+        order = _only_order(_import_rows(tmp_path, line, sandbox=scoped))
+
+    assert order.http_status == 403
+    assert order.kind is ErrorKind.ACCESS
+
+
+def test_kind_unavailable_for_5xx_after_retries(tmp_path: Path) -> None:
+    from importer.sandbox import FaultPlan, Sandbox
+    from tests.api_fixtures import OPEN_ORDER, TOKEN, test_seed
+
+    faults = FaultPlan(error_rate=1.0, seed=1)
+    with Sandbox(test_seed(), tokens={TOKEN: None}, faults=faults) as failing:
+        line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,\n"
+        order = _only_order(_import_rows(tmp_path, line, sandbox=failing))
+
+    assert order.status is OrderStatus.FAILED
+    assert order.kind is ErrorKind.UNAVAILABLE
+
+
+def test_kind_daily_limit_for_deferred(tmp_path: Path) -> None:
+    """Orders left when the day's requests run out are deferred with kind daily_limit."""
+    from importer.client import HighLevelClient
+    from importer.config import Settings
+    from importer.mapping import load_templates
+    from importer.pipeline import FileJob, import_file
+    from importer.sandbox import Sandbox
+    from importer.sandbox.synthetic import (
+        location_ids,
+        synthetic_orders,
+        synthetic_seed,
+        write_export,
+    )
+
+    orders = synthetic_orders(location_ids(1), 6)
+    path = tmp_path / "agency.csv"
+    write_export(path, orders)
+    with Sandbox(synthetic_seed(orders), tokens={"t": None}, daily_limit=8) as limited:
+        settings = Settings(token="t", base_url=limited.base_url, daily_reserve=0, concurrency=1)
+
+        async def scenario() -> FileResult:
+            async with HighLevelClient(base_url=limited.base_url, token="t") as client:
+                return await import_file(
+                    FileJob(path=path, results_path=tmp_path / "agency.results.xlsx"),
+                    settings=settings,
+                    templates=load_templates(),
+                    client=client,
+                    notice=lambda _: None,
+                    show_progress=False,
+                )
+
+        result = asyncio.run(scenario())
+
+    deferred = [order for order in result.orders if order.status is OrderStatus.DEFERRED]
+    assert deferred
+    assert {order.kind for order in deferred} == {ErrorKind.DAILY_LIMIT}
+
+
+def test_kind_stopped_before_turn(tmp_path: Path, sandbox: Any) -> None:
+    from importer.stopping import StopRequest
+    from tests.api_fixtures import OPEN_ORDER
+
+    stop = StopRequest()
+    stop.request()
+    line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,\n"
+    order = _only_order(_import_rows(tmp_path, line, sandbox=sandbox, stop=stop))
+
+    assert order.status is OrderStatus.DEFERRED
+    assert order.kind is ErrorKind.STOPPED
+
+
+def test_kind_none_for_created(tmp_path: Path, sandbox: Any) -> None:
+    from tests.api_fixtures import OPEN_ORDER
+
+    line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,\n"
+    order = _only_order(_import_rows(tmp_path, line, sandbox=sandbox))
+
+    assert order.status is OrderStatus.CREATED
+    assert order.kind is None
+
+
+def test_seconds_measured_for_sent_order(tmp_path: Path, sandbox: Any) -> None:
+    """An order that was sent has the seconds from its first request to its outcome."""
+    from tests.api_fixtures import OPEN_ORDER
+
+    line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,\n"
+    result = _import_rows(tmp_path, line, sandbox=sandbox)
+    seconds = _only_order(result).seconds
+
+    assert seconds is not None
+    assert 0 < seconds <= (result.finished_at - result.started_at).total_seconds()
+
+
+def test_seconds_none_for_unsent_order(tmp_path: Path, sandbox: Any) -> None:
+    from tests.api_fixtures import OPEN_ORDER
+
+    line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,two,\n"
+    assert _only_order(_import_rows(tmp_path, line, sandbox=sandbox)).seconds is None
+
+
+def test_seconds_include_retries(tmp_path: Path) -> None:
+    """Waits between retries count: three slow failed reads take at least their latency."""
+    from importer.sandbox import FaultPlan, Sandbox
+    from tests.api_fixtures import OPEN_ORDER, TOKEN, test_seed
+
+    faults = FaultPlan(error_rate=1.0, latency_seconds=0.05, seed=1)
+    with Sandbox(test_seed(), tokens={TOKEN: None}, faults=faults) as failing:
+        line = f"{OPEN_ORDER},1Z999AA10123456784,UPS,MUG-WHT,1,\n"
+        order = _only_order(_import_rows(tmp_path, line, sandbox=failing))
+
+    assert order.seconds is not None
+    assert order.seconds >= 3 * 0.05

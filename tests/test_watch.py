@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,15 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from importer.errors import ConfigError
+from importer.errors import ConfigError, RunAbortedError
 from importer.watch import (
+    LOCK_FILE_NAME,
     SettleTracker,
     WatchFolders,
+    fitted_name,
     folder_lock,
     is_candidate,
     is_export_name,
     is_open_elsewhere,
     move_into,
+    printable,
 )
 
 
@@ -201,3 +205,74 @@ def test_results_name_numbered_before_suffix(tmp_path: Path) -> None:
     moved = move_into(results, folder, "orders.results.xlsx")
 
     assert moved.name == "orders (2).results.xlsx"
+
+
+# Python keeps a name's bytes that are not UTF-8 as surrogates, as os.listdir returns them.
+_UNDECODABLE_STEM = os.fsdecode(b"caf\xe9")
+
+
+def test_fitted_name_keeps_undecodable_bytes() -> None:
+    assert os.fsencode(fitted_name(_UNDECODABLE_STEM, ".csv")) == b"caf\xe9.csv"
+
+
+def test_fitted_name_shortens_undecodable_stem() -> None:
+    name = fitted_name(_UNDECODABLE_STEM * 100, ".csv")
+    assert len(os.fsencode(name)) <= 255
+    assert name.endswith(".csv")
+
+
+def test_fitted_name_cut_keeps_whole_characters() -> None:
+    """A cut through a two-byte character would leave a byte that is not UTF-8."""
+    name = fitted_name("é" * 200, ".csv")
+    assert os.fsencode(name).decode("utf-8") == "é" * 125 + ".csv"
+
+
+def test_printable_escapes_undecodable_byte() -> None:
+    assert printable(_UNDECODABLE_STEM + ".csv") == "caf\\xe9.csv"
+
+
+def test_printable_escapes_newline() -> None:
+    assert printable("orders\nfake.csv") == "orders\\nfake.csv"
+
+
+@pytest.mark.parametrize("name", ["watch.log", "NIGHTLY.LOG", "watch.log.1", "watch.log.12"])
+def test_log_file_not_export(name: str) -> None:
+    assert not is_export_name(name)
+
+
+def test_name_with_log_inside_is_export() -> None:
+    assert is_export_name("catalog.csv")
+
+
+def test_lock_check_passes_while_file_kept(tmp_path: Path) -> None:
+    folders = WatchFolders.create(tmp_path)
+    with folder_lock(folders) as lock:
+        lock.check()
+
+
+def test_lock_check_fails_when_file_removed(tmp_path: Path) -> None:
+    folders = WatchFolders.create(tmp_path)
+    with folder_lock(folders) as lock:
+        (tmp_path / LOCK_FILE_NAME).unlink()
+        with pytest.raises(RunAbortedError, match="was removed or replaced"):
+            lock.check()
+
+
+def test_lock_check_fails_when_file_replaced(tmp_path: Path) -> None:
+    """A new lock file of the same name is another watcher's to lock, not this one's."""
+    folders = WatchFolders.create(tmp_path)
+    with folder_lock(folders) as lock:
+        (tmp_path / LOCK_FILE_NAME).unlink()
+        make_file(tmp_path, LOCK_FILE_NAME, "")
+        with pytest.raises(RunAbortedError, match="was removed or replaced"):
+            lock.check()
+
+
+def test_lock_check_fails_when_folder_removed(tmp_path: Path) -> None:
+    root = tmp_path / "watched"
+    root.mkdir()
+    folders = WatchFolders.create(root)
+    with folder_lock(folders) as lock:
+        shutil.rmtree(root)
+        with pytest.raises(RunAbortedError, match="was removed or replaced"):
+            lock.check()

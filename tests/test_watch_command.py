@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +23,7 @@ import openpyxl
 import pytest
 
 from importer.cli import main
-from importer.sandbox import Sandbox
+from importer.sandbox import FaultPlan, FaultScope, Sandbox
 from importer.sandbox.synthetic import (
     SyntheticOrder,
     location_ids,
@@ -574,3 +575,272 @@ def test_bug_keeps_file_and_goes_on(
     assert code == 3
     assert (watched.root / "processing" / "a-first.csv").exists()
     assert (watched.root / "done" / "b-second.csv").exists()
+
+
+# --- checks at start, names, logs and stops ----------------------------------------------
+
+
+def test_unknown_template_stops_at_start(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every file would fail alike, so the watcher does not start."""
+    watched.drop(watched.export("orders.csv"))
+
+    code = once("--template", "no-such-template")
+    printed = capsys.readouterr().err
+
+    assert code == 2
+    assert 'unknown template "no-such-template"' in printed
+    assert "shipstation" in printed
+    assert (watched.root / "inbox" / "orders.csv").exists()
+
+
+def test_unknown_template_in_config_stops_at_start(
+    watched: _WatchedFolder, once: Callable[..., int]
+) -> None:
+    watched.config.write_text(watched.config.read_text() + 'template = "no-such-template"\n')
+    watched.drop(watched.export("orders.csv"))
+
+    code = once()
+
+    assert code == 2
+    assert (watched.root / "inbox" / "orders.csv").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="other systems reject names not in UTF-8")
+def test_undecodable_name_imported(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name whose bytes are not UTF-8 is imported, and logged escaped."""
+    name = os.fsdecode(b"caf\xe9.csv")
+    watched.drop(watched.export("orders.csv"), name)
+    log_file = watched.tmp_path / "watch.log"
+
+    code = once("--log-file", str(log_file), "--log-format", "json")
+    printed = capsys.readouterr().err
+    lines = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    finished = [line for line in lines if line.get("event") == "file_finished"]
+
+    assert code == 0
+    assert os.path.exists(os.fsencode(watched.root / "done") + b"/caf\xe9.csv")
+    assert "Logging error" not in printed
+    assert finished[0]["file"] == "caf\\xe9.csv"
+
+
+def test_lock_file_removed_stops_watcher(watched: _WatchedFolder) -> None:
+    """Without its lock file, a second watcher could start on the same folder."""
+    process = watched.start()
+    lock_file = watched.root / ".ghl-fulfill-watch.lock"
+    assert wait_for(lambda: (watched.root / "inbox").is_dir())
+
+    lock_file.unlink()
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 3
+    assert "lock file" in stderr
+
+
+def test_watched_folder_removed_stops_watcher(watched: _WatchedFolder) -> None:
+    process = watched.start()
+    assert wait_for(lambda: (watched.root / "inbox").is_dir())
+
+    shutil.rmtree(watched.root)
+    process.communicate(timeout=30)
+
+    assert process.returncode == 3
+    assert not watched.root.exists()
+
+
+def _started_big_import(tmp_path: Path, *options: str) -> tuple[_WatchedFolder, Path]:
+    """Start a watcher on a file that takes some seconds to import; return the log file."""
+    watched = _WatchedFolder(tmp_path, per_location=150, latency=0.03)
+    log_file = tmp_path / "watch.log"
+    watched.drop(watched.export("big.csv"))
+    watched.start("--log-file", str(log_file), *options)
+    assert wait_for(lambda: len(watched.sandbox.fulfillment_log()) >= 20)
+    return watched, log_file
+
+
+def test_second_signal_logs_end_line(tmp_path: Path) -> None:
+    """Quitting at once mid-file is a routine stop for a service: the next start finishes it."""
+    watched, log_file = _started_big_import(tmp_path, "--log-format", "json")
+    # Requests now take long, so the first signal's stop is still waiting for them.
+    watched.sandbox.set_faults(FaultPlan(latency_seconds=10.0))
+    process = watched.processes[0]
+    try:
+        time.sleep(0.5)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(1.5)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+        lines = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    finally:
+        watched.close()
+    events = [line.get("event") for line in lines]
+
+    assert process.returncode == 0
+    assert "watch_quit" in events
+    assert lines[-1]["event"] == "watch_stopped"
+    assert lines[-1]["exit_code"] == 0
+    assert (watched.root / "processing" / "big.csv").exists()
+
+
+def test_stop_messages_are_json_lines(tmp_path: Path) -> None:
+    watched, _ = _started_big_import(tmp_path, "--log-format", "json")
+    try:
+        code, _, stderr = stop(watched.processes[0])
+    finally:
+        watched.close()
+    events = [json.loads(line).get("event") for line in stderr.splitlines()]
+
+    assert code == 0
+    assert "watch_stopping" in events
+
+
+def test_sighup_named_in_kept_file_line(tmp_path: Path) -> None:
+    watched, _ = _started_big_import(tmp_path)
+    process = watched.processes[0]
+    try:
+        process.send_signal(signal.SIGHUP)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        watched.close()
+
+    assert "stopped (SIGHUP)" in stderr
+    assert "Ctrl-C or SIGTERM" not in stderr
+
+
+def test_end_line_has_exit_code(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    watched.drop(watched.export("orders.csv"))
+    log_file = watched.tmp_path / "watch.log"
+
+    once("--log-file", str(log_file), "--log-format", "json")
+    last = json.loads(log_file.read_text(encoding="utf-8").splitlines()[-1])
+
+    assert last["event"] == "watch_stopped"
+    assert last["exit_code"] == 0
+
+
+def test_json_error_line_has_event(
+    once: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("GHL_TOKEN")
+    once("--log-format", "json")
+    line = json.loads(capsys.readouterr().err.splitlines()[-1])
+    assert line["event"] == "error"
+
+
+def test_retries_not_warned_failed_order_warned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Retries go to the log file only; each order that failed in the end is one warning."""
+    watched = _WatchedFolder(tmp_path, per_location=1)
+    watched.sandbox.stop()
+    watched.sandbox = Sandbox(
+        synthetic_seed(watched.orders),
+        tokens={_TOKEN: None},
+        faults=FaultPlan(error_rate=1.0, error_scope=FaultScope.CREATE_FULFILLMENT, seed=1),
+    ).start()
+    monkeypatch.setenv("GHL_BASE_URL", watched.sandbox.base_url)
+    monkeypatch.setenv("GHL_TOKEN", _TOKEN)
+    watched.drop(watched.export("orders.csv"))
+    arguments = ["watch", str(watched.root), "--once", "--poll", "0.1", "--settle", "0.3"]
+    try:
+        code = main([*arguments, "--config", str(watched.config)])
+    finally:
+        watched.close()
+    printed = capsys.readouterr().err
+
+    assert code == 1
+    assert "(attempt" not in printed
+    assert "retry" not in printed
+    assert printed.count("failed: not created after") == len(watched.orders)
+
+
+def test_workbook_names_dropped_file(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    watched.drop(watched.export("orders.csv"))
+    once()
+    summary = summary_text(watched.root / "done" / "orders.results.xlsx")
+    assert str(watched.root / "inbox" / "orders.csv") in summary
+    assert "processing" not in summary
+
+
+def test_history_finds_file_by_inbox_path(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    watched.drop(watched.export("orders.csv"))
+    once()
+    capsys.readouterr()
+
+    main(["history", "--file", str(watched.root / "inbox" / "orders.csv"), *_state(watched)])
+    printed = capsys.readouterr().out
+
+    assert printed.count("created") == len(watched.orders)
+
+
+def test_history_finds_file_by_done_path(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    watched.drop(watched.export("orders.csv"))
+    once()
+    capsys.readouterr()
+
+    main(["history", "--file", str(watched.root / "done" / "orders.csv"), *_state(watched)])
+    printed = capsys.readouterr().out
+
+    assert printed.count("created") == len(watched.orders)
+
+
+def _state(watched: _WatchedFolder) -> list[str]:
+    return ["--state-dir", str(watched.tmp_path / "state")]
+
+
+def test_notice_escapes_control_character(
+    watched: _WatchedFolder, once: Callable[..., int]
+) -> None:
+    """The line naming the customer email setting names the file too."""
+    watched.drop(watched.export("orders.csv"), "orders\nfake.csv")
+    log_file = watched.tmp_path / "watch.log"
+
+    once("--log-file", str(log_file))
+
+    assert "orders\nfake.csv" not in log_file.read_text(encoding="utf-8")
+
+
+def test_log_file_in_inbox_not_imported(watched: _WatchedFolder, once: Callable[..., int]) -> None:
+    log_file = watched.root / "inbox" / "nightly.txt"
+
+    code = once("--log-file", str(log_file))
+
+    assert code == 0
+    assert log_file.exists()
+    assert list((watched.root / "failed").iterdir()) == []
+
+
+def test_header_only_file_failed(
+    watched: _WatchedFolder, once: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An export with no rows usually comes from a wrong filter; done/ would hide that."""
+    watched.drop(watched.export("empty.csv", []))
+
+    code = once()
+    printed = capsys.readouterr().err
+
+    assert code == 2
+    assert (watched.root / "failed" / "empty.csv").exists()
+    assert "the file has a header but no rows" in printed
+    assert "header but no rows" in summary_text(watched.root / "failed" / "empty.results.xlsx")
+
+
+def test_once_waits_settle_period_not_poll(
+    watched: _WatchedFolder, once: Callable[..., int]
+) -> None:
+    watched.drop(watched.export("orders.csv"))
+    started = time.monotonic()
+
+    once("--poll", "30")
+
+    assert time.monotonic() - started < 15
+    assert (watched.root / "done" / "orders.csv").exists()

@@ -29,6 +29,7 @@ from importer.cli.common import (
 )
 from importer.cli.history_command import add_history_command, run_history
 from importer.cli.importing import add_import_command, run_import
+from importer.cli.report_command import add_report_command, run_report
 from importer.cli.sandbox_command import add_sandbox_command, run_sandbox
 from importer.cli.templates_command import add_templates_command, run_templates
 from importer.cli.watch_command import add_watch_command, run_watch
@@ -62,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_templates(args, sys.stdout)
         if args.command == "history":
             return run_history(args, sys.stdout)
+        if args.command == "report":
+            return run_report(args, sys.stdout)
         return run_sandbox(args)
     except ImporterError as error:
         _report_error(f"error: {error}", args.log_format)
@@ -96,11 +99,12 @@ def _report_error(message: str, log_format: str) -> None:
 
     With --log-format json the console gets the error as a JSON line instead.
     """
+    fields = {"fields": {"event": "error"}}
     if log_format == "json" and logging.getLogger().handlers:
-        logger.error(message)
+        logger.error(message, extra=fields)
         return
     print(message, file=sys.stderr)
-    logger.error(message, extra=FILE_ONLY)
+    logger.error(message, extra={**FILE_ONLY, **fields})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,5 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_watch_command(commands, common)
     add_templates_command(commands, common)
     add_history_command(commands, common)
+    add_report_command(commands, common)
     add_sandbox_command(commands, common)
     return parser

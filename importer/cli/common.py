@@ -154,7 +154,9 @@ def _utc_timestamp(created: float) -> str:
 
 def _json_value(value: object) -> object:
     """Return the value with whatever JSON cannot contain turned into its str() text."""
-    if value is None or isinstance(value, str | bool | int):
+    if isinstance(value, str):
+        return _utf8_text(value)
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         # NaN and infinity have no JSON spelling.
@@ -163,7 +165,29 @@ def _json_value(value: object) -> object:
         return {str(key): _json_value(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_json_value(item) for item in value]
-    return str(value)
+    return _utf8_text(str(value))
+
+
+def _utf8_text(text: str) -> str:
+    """Escape the lone surrogates that UTF-8 cannot encode, as \\xNN or \\uNNNN text.
+
+    Python keeps a file name's bytes that are not UTF-8 as surrogates (U+DC80
+    to U+DCFF stand for the bytes 0x80 to 0xFF), and a log collector rejects
+    a JSON line that contains them.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(_utf8_char(char) for char in text)
+    return text
+
+
+def _utf8_char(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    if "\ud800" <= char <= "\udfff":
+        return f"\\u{ord(char):04x}"
+    return char
 
 
 class _RotatingFileHandler(RotatingFileHandler):
@@ -279,8 +303,13 @@ def _file_handler(log_file: Path, max_bytes: int, backups: int) -> logging.Handl
     # go on writing to the renamed file. Give each scheduled job its own log file.
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
+        # A file name that is not UTF-8 is written escaped instead of failing the record.
         return _RotatingFileHandler(
-            log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
+            log_file,
+            maxBytes=max_bytes,
+            backupCount=backups,
+            encoding="utf-8",
+            errors="backslashreplace",
         )
     except OSError as error:
         raise ConfigError(

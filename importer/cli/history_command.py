@@ -39,14 +39,19 @@ def add_history_command(
     command.add_argument("--state-dir", type=Path, metavar="DIR", help="folder of the ledger")
 
 
-def run_history(args: argparse.Namespace, out: TextIO) -> int:
+def ledger_folder(args: argparse.Namespace) -> Path:
+    """Return the folder of the ledger that --state-dir, the settings file or the default names."""
     settings = load_settings(
         config_path=args.config,
         environ=os.environ,
         flags={"state_dir": args.state_dir},
         cwd=Path.cwd(),
     )
-    folder = settings.state_dir or default_state_dir()
+    return settings.state_dir or default_state_dir()
+
+
+def run_history(args: argparse.Namespace, out: TextIO) -> int:
+    folder = ledger_folder(args)
     if not (folder / LEDGER_FILE_NAME).is_file():
         print(f"No imports are recorded in {folder} yet.", file=out)
         return EXIT_OK

@@ -14,9 +14,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from importer.cli.common import (
     EXIT_ABORTED,
@@ -43,6 +43,7 @@ from importer.mapping import (
 )
 from importer.pipeline import FileJob, import_file, plural
 from importer.records import FileResult, OrderStatus
+from importer.report import RESULTS_FORMATS, SUMMARY_ENDING, csv_paths, default_results_path
 from importer.sandbox import Sandbox
 from importer.stopping import StopRequest
 from importer.submit import LedgerRun
@@ -76,7 +77,17 @@ def add_import_command(
         "HighLevel (one still there is never sent twice)",
     )
     command.add_argument(
-        "--results", type=Path, metavar="FILE", help="results workbook (default: beside the input)"
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="where to write the results, ending in .xlsx, .csv or .json (default: "
+        "<input name>.results.xlsx beside the input)",
+    )
+    command.add_argument(
+        "--results-format",
+        choices=RESULTS_FORMATS,
+        help="results as a workbook (xlsx), three CSV files <name>.summary.csv, .orders.csv "
+        "and .rows.csv (csv), or a JSON document (json) (default: xlsx, or the --results suffix)",
     )
     add_settings_options(command)
 
@@ -154,6 +165,7 @@ def add_settings_options(command: argparse.ArgumentParser) -> None:
 
 def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
     paths = _unique_paths(args.paths)
+    results_format = results_format_of(args.results, args.results_format)
     if args.results:
         _check_results_path(args.results, paths)
 
@@ -163,7 +175,12 @@ def run_import(args: argparse.Namespace, token_holder: list[str]) -> int:
         if not settings.dry_run:
             require_credentials(settings)
         hide_tokens(settings, token_holder)
-        jobs = [FileJob(path=path, results_path=args.results) for path in paths]
+        jobs = [
+            FileJob(
+                path=path, results_path=args.results or default_results_path(path, results_format)
+            )
+            for path in paths
+        ]
         show_progress = sys.stderr.isatty() and not args.verbose
         stop = StopRequest()
         with (
@@ -208,14 +225,46 @@ _IMPORT_STOPPING = (
 )
 
 
+class StopNotice(NamedTuple):
+    """A message that a stop signal prompts."""
+
+    text: str
+    event: str  # "stopping" for the first signal, "quit" for a later one
+    signal: str  # the signal as the user sent it: "Ctrl-C", "SIGTERM" or "SIGHUP"
+
+
+# Writes a StopNotice. It runs on a thread of its own, never inside the signal handler,
+# so it may log: a handler that logged could reenter a stream that was being written.
+StopAnnouncer = Callable[[StopNotice], None]
+
+
+@dataclasses.dataclass
+class ReceivedSignal:
+    """The first stop signal a run received, as the user sent it; "" before one arrives."""
+
+    name: str = ""
+
+
 @contextlib.contextmanager
-def stop_on_signals(stop: StopRequest, stopping: str, quit_at_once: str = "") -> Iterator[None]:
+def stop_on_signals(
+    stop: StopRequest,
+    stopping: str,
+    quit_at_once: str = "",
+    *,
+    announce: StopAnnouncer | None = None,
+    before_quit: Callable[[], None] | None = None,
+    quit_code: int = EXIT_ABORTED,
+    received: ReceivedSignal | None = None,
+) -> Iterator[None]:
     """Stop gracefully on the first Ctrl-C, SIGTERM or SIGHUP, and at once on a later one.
 
     The first lets the requests on their way finish and writes the results;
-    a later one exits on the spot with `quit_at_once`. `stopping` is the
-    message for the first. Either way the ledger records what was sent, so
-    running the file again sends only what is missing.
+    a later one exits on the spot with `quit_code`, after `quit_at_once` and
+    `before_quit` (given at most _QUIT_GRACE_SECONDS). `stopping` is the
+    message for the first. `announce` writes both messages, to stderr as
+    plain text by default. `received` gets the first signal's name. Either
+    way the ledger records what was sent, so running the file again sends
+    only what is missing.
 
     A signal within a second of the first counts as the same one: a service
     manager and a wrapper such as `uv run` may both send SIGTERM for one stop.
@@ -223,17 +272,30 @@ def stop_on_signals(stop: StopRequest, stopping: str, quit_at_once: str = "") ->
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    write = announce or _say_notice
     first_at: list[float] = []
+    quitting: list[bool] = []
 
     def handle(number: int, frame: object) -> None:
+        if quitting:
+            os._exit(quit_code)  # a third signal while the last lines are written
         if first_at and time.monotonic() - first_at[0] < _SAME_STOP_SECONDS:
             return
+        name = _signal_name(number)
         if stop.requested:
-            _say_now(quit_at_once or _IMPORT_QUIT)
-            os._exit(EXIT_ABORTED)
+            quitting.append(True)
+            notice = StopNotice(quit_at_once or _IMPORT_QUIT, "quit", name)
+            _quit_soon(write, notice, before_quit, quit_code)
+            return
         first_at.append(time.monotonic())
-        again = "Press Ctrl-C again" if number == signal.SIGINT else "Send the signal again"
-        _say_now(f"{stopping} {again} to quit at once.")
+        if received is not None:
+            received.name = name
+        again = "Press Ctrl-C again" if number == signal.SIGINT else f"Send {name} again"
+        notice = StopNotice(f"{stopping} {again} to quit at once.", "stopping", name)
+        if announce is None:
+            _say_notice(notice)
+        else:
+            _run_aside(announce, notice)
         stop.request()
 
     previous = {number: signal.signal(number, handle) for number in _STOP_SIGNALS}
@@ -248,14 +310,51 @@ _STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 _SAME_STOP_SECONDS = 1.0
+# How long the last messages may take after a later signal before the process exits anyway,
+# so that a stuck log file cannot keep it running.
+_QUIT_GRACE_SECONDS = 2.0
 _IMPORT_QUIT = (
     "Stopped at once; the results workbook was not written. Run the file again "
     "to finish: nothing already sent is sent twice."
 )
 
 
+def _signal_name(number: int) -> str:
+    if number == signal.SIGINT:
+        return "Ctrl-C"
+    return signal.Signals(number).name
+
+
+def _run_aside(write: StopAnnouncer, notice: StopNotice) -> None:
+    # Not a daemon thread: the process waits for the message before it exits.
+    threading.Thread(target=write, args=(notice,)).start()
+
+
+def _quit_soon(
+    write: StopAnnouncer, notice: StopNotice, before_quit: Callable[[], None] | None, code: int
+) -> None:
+    """Write the last messages on another thread, then exit with `code`, whatever they do."""
+
+    def quit_now() -> None:
+        try:
+            write(notice)
+            if before_quit is not None:
+                before_quit()
+        finally:
+            os._exit(code)
+
+    deadline = threading.Timer(_QUIT_GRACE_SECONDS, os._exit, (code,))
+    deadline.daemon = True
+    deadline.start()
+    threading.Thread(target=quit_now, daemon=True).start()
+
+
+def _say_notice(notice: StopNotice) -> None:
+    _say_now(notice.text)
+
+
 def _say_now(message: str) -> None:
-    """Write to stderr from a signal handler, which must not reenter Python's buffered streams."""
+    """Write to stderr without Python's buffered streams, which the main thread may be using."""
     with contextlib.suppress(OSError, ValueError):
         os.write(sys.stderr.fileno(), (message + "\n").encode("utf-8", "replace"))
 
@@ -296,14 +395,38 @@ def _check_results_path(results: Path, inputs: list[Path]) -> None:
     """Reject a results path that would overwrite an input or cannot be written."""
     if len(inputs) > 1:
         raise UsageError("--results can only be used with one input file.")
-    if results.suffix.lower() != ".xlsx":
-        raise UsageError(f"--results {results}: give a file name ending in .xlsx.")
-    if results.resolve() == inputs[0].resolve():
-        raise UsageError(f"--results {results} is the input file; give another name.")
+    # A CSV results path names the three files' stem, and no file itself.
+    written = csv_paths(results) if results.suffix.lower() == ".csv" else ()
+    for path in (results, *written):
+        if path.resolve() == inputs[0].resolve():
+            raise UsageError(
+                f"--results {results} names the input file {path}, which must not be "
+                "replaced; give another name for the results."
+            )
     if not results.parent.is_dir():
         raise UsageError(
             f"--results {results}: the folder {results.parent} does not exist; create it first."
         )
+
+
+def results_format_of(results: Path | None, requested: str | None) -> str:
+    """Return the results format: the one requested, else the --results suffix, else xlsx.
+
+    Raises UsageError when the --results suffix is not a results format or
+    does not match --results-format.
+    """
+    if results is None:
+        return requested or "xlsx"
+    suffix = results.suffix.lower().removeprefix(".")
+    if suffix not in RESULTS_FORMATS:
+        raise UsageError(f"--results {results}: give a file name ending in .xlsx, .csv or .json.")
+    if requested is not None and suffix != requested:
+        raise UsageError(
+            f"--results {results} does not end in .{requested}, the --results-format given; "
+            f"name the file {results.with_suffix('.' + requested).name} or leave out "
+            "--results-format."
+        )
+    return suffix
 
 
 async def _import_all(
@@ -474,7 +597,15 @@ def print_summary(result: FileResult, out: TextIO) -> None:
         print(f"  rejected {label} without an order ID: {numbers}{more}", file=out)
     if len(not_done) > _SHOWN_PROBLEMS:
         print(f"  ... and {len(not_done) - _SHOWN_PROBLEMS} more in the results workbook", file=out)
-    print(f"  Results: {result.results_path}", file=out)
+    print(f"  Results: {_results_files_text(result.results_path)}", file=out)
+
+
+def _results_files_text(results_path: Path | None) -> str:
+    """Name every results file written: for CSV, the orders and rows files beside the summary."""
+    if results_path is None or not results_path.name.endswith(SUMMARY_ENDING):
+        return str(results_path)
+    stem_path = results_path.with_name(results_path.name.removesuffix(SUMMARY_ENDING) + ".csv")
+    return ", ".join(str(path) for path in csv_paths(stem_path))
 
 
 @contextlib.contextmanager

@@ -18,6 +18,8 @@ from importer.cli.common import (
     FILE_ONLY,
 )
 from importer.cli.importing import (
+    ReceivedSignal,
+    StopNotice,
     add_settings_options,
     client_for,
     hide_tokens,
@@ -27,10 +29,12 @@ from importer.cli.importing import (
     stop_on_signals,
 )
 from importer.cli.sandbox_command import seconds
+from importer.client import HighLevelClient
 from importer.config import Settings, require_credentials
-from importer.errors import ImporterError
+from importer.errors import ConfigError, ImporterError, UsageError
 from importer.ledger import Ledger
-from importer.mapping import Template, load_templates
+from importer.load.files import check_options
+from importer.mapping import Template, find_template, load_templates
 from importer.pipeline import FileJob, import_file
 from importer.records import FileResult
 from importer.stopping import StopRequest
@@ -39,10 +43,13 @@ from importer.watch import (
     DEFAULT_POLL_SECONDS,
     DEFAULT_SETTLE_SECONDS,
     Destination,
+    FileImporter,
+    HeldLock,
     Watcher,
     WatchFolders,
     WatchOptions,
     folder_lock,
+    printable,
 )
 
 logger = logging.getLogger("importer.watch")
@@ -102,11 +109,13 @@ def add_watch_command(
 def run_watch(args: argparse.Namespace, token_holder: list[str]) -> int:
     settings = settings_from_args(args, force=False, dry_run=False)
     templates = load_templates(user_folder=settings.templates_dir)
+    check_file_settings(settings, templates)
     folders = WatchFolders.create(args.folder)
-    options = WatchOptions(once=args.once, poll_seconds=args.poll, settle_seconds=args.settle)
-    stop = StopRequest()
+    options = WatchOptions(
+        once=args.once, poll_seconds=args.poll, settle_seconds=args.settle, log_file=args.log_file
+    )
     with (
-        folder_lock(folders),
+        folder_lock(folders) as lock,
         sandbox_if_asked(args.sandbox, settings) as settings,
     ):
         require_credentials(settings, dry_run_hint=False)
@@ -114,15 +123,75 @@ def run_watch(args: argparse.Namespace, token_holder: list[str]) -> int:
         # A scheduled run prints only its files' lines; the log file gets the rest.
         quiet = FILE_ONLY if args.once else {}
         logger.info("Orders are sent to %s.", settings.base_url, extra=quiet)
-        with (
-            open_ledger(settings, sandbox=args.sandbox) as ledger,
-            stop_on_signals(stop, _WATCH_STOPPING, _WATCH_QUIT),
-        ):
+        with open_ledger(settings, sandbox=args.sandbox) as ledger:
             assert ledger is not None  # a watcher never runs dry
-            watcher = asyncio.run(_watch(folders, settings, templates, ledger, stop, options))
+            watcher = _run_watcher(folders, settings, templates, ledger, lock, options)
     code = _exit_code(watcher, once=args.once)
     _log_end(watcher, code, once=args.once)
     return code
+
+
+def check_file_settings(settings: Settings, templates: Sequence[Template]) -> None:
+    """Check the settings that every file is read with before the watcher starts.
+
+    Raises ConfigError: a template that is not found, or an invalid delimiter,
+    encoding, sheet or header row, would otherwise fail each file dropped.
+    """
+    try:
+        if settings.template:
+            find_template(settings.template, templates)
+        check_options(settings.load_options)
+    except UsageError as error:
+        raise ConfigError(f"{error}. The watcher did not start.") from None
+
+
+def _run_watcher(
+    folders: WatchFolders,
+    settings: Settings,
+    templates: Sequence[Template],
+    ledger: Ledger,
+    lock: HeldLock,
+    options: WatchOptions,
+) -> Watcher:
+    """Run the watcher until it stops, with the stop signals handled, and return it."""
+    stop = StopRequest()
+    client = client_for(settings)
+    if client is not None:
+        stop.on_request(client.stop)
+    received = ReceivedSignal()
+    watcher = Watcher(
+        folders,
+        ledger,
+        _file_importer(settings, templates, client, stop),
+        stop,
+        options,
+        lock=lock,
+        stop_cause=lambda: received.name,
+    )
+    # Quitting at once leaves a file in processing/, which the next start finishes, so a
+    # service that is stopped is not failed. A scheduled run reports the file it left.
+    quit_code = EXIT_ABORTED if options.once else EXIT_OK
+    with stop_on_signals(
+        stop,
+        _WATCH_STOPPING,
+        _WATCH_QUIT,
+        announce=_log_stop_notice,
+        before_quit=lambda: _log_end(watcher, quit_code, once=options.once, at_once=True),
+        quit_code=quit_code,
+        received=received,
+    ):
+        asyncio.run(_watch(watcher, client))
+    return watcher
+
+
+def _log_stop_notice(notice: StopNotice) -> None:
+    """Log the message of a stop signal, as a JSON line too with --log-format json."""
+    level = logging.INFO if notice.event == "stopping" else logging.WARNING
+    logger.log(
+        level,
+        notice.text,
+        extra={"fields": {"event": f"watch_{notice.event}", "signal": notice.signal}},
+    )
 
 
 _WHERE = {
@@ -132,49 +201,60 @@ _WHERE = {
 }
 
 
-def _log_end(watcher: Watcher, code: int, *, once: bool) -> None:
+def _log_end(watcher: Watcher, code: int, *, once: bool, at_once: bool = False) -> None:
     """Log the watcher's last line: the files it took, by where they went, and its exit code."""
     where = Counter(file.destination for file in watcher.files)
     counts = ", ".join(f"{where[destination]} {_WHERE[destination]}" for destination in Destination)
     fields = {destination.value: where[destination] for destination in Destination}
     logger.info(
-        "The watcher stopped after %d %s (%s); exit code %d.",
+        "The watcher %s after %d %s (%s); exit code %d.",
+        "quit at once" if at_once else "stopped",
         len(watcher.files),
         "file" if len(watcher.files) == 1 else "files",
         counts,
         code,
         extra={
-            "fields": {"event": "watch_stopped", "files": len(watcher.files), **fields},
+            "fields": {
+                "event": "watch_stopped",
+                "files": len(watcher.files),
+                **fields,
+                "exit_code": code,
+                "at_once": at_once,
+            },
             "file_only": once,
         },
     )
 
 
-async def _watch(
-    folders: WatchFolders,
+def _file_importer(
     settings: Settings,
     templates: Sequence[Template],
-    ledger: Ledger,
+    client: HighLevelClient | None,
     stop: StopRequest,
-    options: WatchOptions,
-) -> Watcher:
-    client = client_for(settings)
-    if client is not None:
-        stop.on_request(client.stop)
-
-    async def import_one(path: Path, results: Path, run: LedgerRun) -> FileResult:
+) -> FileImporter:
+    async def import_one(
+        path: Path, results: Path, run: LedgerRun, dropped_path: Path
+    ) -> FileResult:
         return await import_file(
-            FileJob(path=path, results_path=results),
+            FileJob(path=path, results_path=results, shown_path=dropped_path),
             settings=settings,
             templates=templates,
             client=client,
-            notice=_file_notices.info,
+            notice=_log_file_notice,
             show_progress=False,
             ledger=run,
             stop=stop,
         )
 
-    watcher = Watcher(folders, ledger, import_one, stop, options)
+    return import_one
+
+
+def _log_file_notice(message: str) -> None:
+    # The notice names the file, and a name must not start a log line of its own.
+    _file_notices.info(printable(message))
+
+
+async def _watch(watcher: Watcher, client: HighLevelClient | None) -> Watcher:
     try:
         await watcher.run()
     finally:
@@ -182,7 +262,11 @@ async def _watch(
             with contextlib.suppress(asyncio.CancelledError):
                 await client.aclose()
     if watcher.stopped_by is not None:
-        logger.error("The watcher stopped: %s", watcher.stopped_by)
+        logger.error(
+            "The watcher stopped: %s",
+            watcher.stopped_by,
+            extra={"fields": {"event": "watch_error", "error": type(watcher.stopped_by).__name__}},
+        )
     return watcher
 
 

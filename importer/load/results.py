@@ -1,11 +1,12 @@
-"""Read a results workbook of an earlier run as input, to send again only what was not done.
+"""Read the results of an earlier run as input, to send again only what was not done.
 
 After a run, the user corrects the rejected rows in the results workbook's
-Rows sheet and imports the workbook. Its Rows sheet contains every input row
-with its original cells, after three columns of the run's own: the row
-number, the order's status and the row's problems. Those three are left out,
-and the rows of orders that were created or skipped then are set aside with
-the reason, so that they are listed in the new results but never sent again.
+Rows sheet, or in the rows CSV file, and imports that file. The Rows sheet
+and the rows file contain every input row with its original cells, after three
+columns of the run's own: the row number, the order's status and the row's
+problems. Those three are left out, and the rows of orders that were created
+or skipped then are set aside with the reason, so that they are listed in the
+new results but never sent again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from collections.abc import Sequence
 
 from importer.load.records import IgnoredRow, RawRow, Rows, Table
 from importer.records import OrderStatus
-from importer.report import ORDERS_SHEET, ROW_HEADERS, ROWS_SHEET, SUMMARY_SHEET
+from importer.report import (
+    ORDERS_SHEET,
+    ROW_HEADERS,
+    ROWS_SHEET,
+    SUMMARY_SHEET,
+    unescape_formula,
+)
 
 # The order statuses whose rows need nothing more.
 DONE_STATUSES = frozenset({OrderStatus.CREATED.value, OrderStatus.SKIPPED.value})
@@ -22,6 +29,10 @@ _STATUS_COLUMN = ROW_HEADERS.index("Order Status")
 RESULTS_NOTE = (
     "this is a results workbook of an earlier import: its Rows sheet is read, and the rows of "
     "orders that were created or skipped then are not sent again"
+)
+RESULTS_CSV_NOTE = (
+    "this is the rows file of an earlier import's results: the rows of orders that were "
+    "created or skipped then are not sent again"
 )
 
 
@@ -51,6 +62,15 @@ def split_results_rows(rows: Sequence[RawRow]) -> tuple[list[RawRow], dict[int, 
     return [RawRow(row.number, row.cells[width:]) for row in rows], statuses
 
 
+def unescape_results_cells(rows: Sequence[RawRow]) -> list[RawRow]:
+    """Remove the apostrophe that the rows CSV writer put before formula-like cells.
+
+    The CSV writer escapes every cell, the run's own columns included; a cell
+    that had no apostrophe added is returned unchanged.
+    """
+    return [RawRow(row.number, tuple(unescape_formula(cell) for cell in row.cells)) for row in rows]
+
+
 def set_aside_done_rows(table: Table, statuses: dict[int, str]) -> Table:
     """Move the rows of orders created or skipped before into the ignored rows, with why."""
     keep = []
@@ -59,8 +79,7 @@ def set_aside_done_rows(table: Table, statuses: dict[int, str]) -> Table:
         status = statuses.get(row.number, "")
         if status in DONE_STATUSES:
             reason = (
-                f"its order was {status} by the import that wrote this results workbook; "
-                "not sent again"
+                f"its order was {status} by the import that wrote these results; not sent again"
             )
             done.append(IgnoredRow(row.number, row.cells, reason))
         else:

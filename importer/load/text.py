@@ -23,6 +23,13 @@ from importer.load.records import (
     Reading,
     Table,
 )
+from importer.load.results import (
+    RESULTS_CSV_NOTE,
+    is_results_rows,
+    set_aside_done_rows,
+    split_results_rows,
+    unescape_results_cells,
+)
 from importer.load.table import build_table, is_blank
 
 _MARKUP_STARTS = ("<!doctype", "<html", "<?xml", "<table", "<meta", "<head", "<body", "<!--")
@@ -46,9 +53,12 @@ def load_text(path: Path, reading: Reading) -> Table:
     except OSError as error:
         raise InputFileError(path, os_error_message(error)) from error
 
-    table = _load_large_utf8(path, data, reading)
-    if table is not None:
-        return table
+    # The rows file of a run's results is read whole, by the csv module, because
+    # its run columns are taken off row by row.
+    if not _starts_as_results_rows(data):
+        table = _load_large_utf8(path, data, reading)
+        if table is not None:
+            return table
 
     notes: list[str] = []
     text = _decode(path, data, reading.options.encoding, notes)
@@ -60,7 +70,27 @@ def load_text(path: Path, reading: Reading) -> Table:
     text, delimiter, first_line = _csv_layout(text, reading, notes)
     raw_rows = _parse_csv(path, text, delimiter, first_line)
     _check_cut_off(path, text, raw_rows)
-    return build_table(path, raw_rows, None, notes, reading)
+    if not is_results_rows(raw_rows):
+        return build_table(path, raw_rows, None, notes, reading)
+
+    raw_rows, statuses = split_results_rows(unescape_results_cells(raw_rows))
+    notes.append(RESULTS_CSV_NOTE)
+    return set_aside_done_rows(build_table(path, raw_rows, None, notes, reading), statuses)
+
+
+# Enough of the start of a file to hold the header of a results rows file.
+_RESULTS_HEADER_BYTES = 4096
+
+
+def _starts_as_results_rows(data: bytes) -> bool:
+    """Tell whether UTF-8 text starts with the header of a results rows file, in any delimiter."""
+    head = data[:_RESULTS_HEADER_BYTES].decode("utf-8-sig", errors="replace")
+    first_line = next(iter(head.lstrip().splitlines()), "")
+    for delimiter in DELIMITERS:
+        cells = next(csv.reader([first_line], delimiter=delimiter, strict=False), [])
+        if is_results_rows([RawRow(1, tuple(cells))]):
+            return True
+    return False
 
 
 def _add_text_notes(path: Path, reading: Reading, notes: list[str]) -> None:

@@ -6,13 +6,18 @@ values, so a count or a next step reads the same in each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from importer.records import (
     STOPPED_ON_REQUEST,
+    ErrorKind,
     FileResult,
     Item,
+    OrderResult,
     OrderStatus,
     Problem,
     RowResult,
@@ -27,7 +32,23 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def summary_fields(result: FileResult) -> list[tuple[str, CellValue]]:
-    """Return the (label, value) pairs of the Summary sheet, in display order."""
+    """Return the (label, value) pairs of the run's summary: settings, counts, then advice."""
+    fields = run_fields(result)
+    fields += [(count.label, count.count) for count in status_counts(result)]
+    fields += advice_fields(result)
+    return fields
+
+
+def results_title(result: FileResult) -> str:
+    """Return the heading of the results, naming the input file: "Results of importing x.csv"."""
+    title = f"Results of importing {result.path.name}"
+    if result.dry_run:
+        title += " (dry run, nothing sent)"
+    return title
+
+
+def run_fields(result: FileResult) -> list[tuple[str, CellValue]]:
+    """Return the (label, value) pairs that describe the run: file, template, times, settings."""
     fields: list[tuple[str, CellValue]] = [("File", str(result.path))]
     if result.sheet is not None:
         fields.append(("Sheet", result.sheet))
@@ -42,17 +63,44 @@ def summary_fields(result: FileResult) -> list[tuple[str, CellValue]]:
         ("Duration (seconds)", duration_seconds(result)),
         ("Dry run", yes_no(result.dry_run)),
         ("Notify customers", result.notify_setting),
-        ("Input rows", len(result.rows)),
-        ("Orders", len(result.orders)),
     ]
-    fields += [(count_label(status), result.count(status)) for status in counted_statuses(result)]
-    fields.append((count_label(IGNORED_STATUS), count_ignored_rows(result.rows)))
+    return fields
 
+
+def advice_fields(result: FileResult) -> list[tuple[str, CellValue]]:
+    """Return why the run stopped, the notes and the next step, as (label, value) pairs."""
+    fields: list[tuple[str, CellValue]] = []
     if result.stopped_reason:
         fields.append(("Stopped because", result.stopped_reason))
     fields += [("Note", note) for note in result.notes]
     fields.append(("What to do next", next_steps(result)))
     return fields
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    """One count of the summary, with its share of the file's orders."""
+
+    label: str  # "Orders created", as the summary shows it
+    status: str  # the OrderStatus value or IGNORED_STATUS; "" for the totals
+    count: int
+    share: float | None  # count / orders, from 0.0 to 1.0; None for the totals and ignored rows
+
+
+def status_counts(result: FileResult) -> list[StatusCount]:
+    """Count the input rows, the orders, the orders of each status and the ignored rows."""
+    orders = len(result.orders)
+    counts = [
+        StatusCount("Input rows", "", len(result.rows), None),
+        StatusCount("Orders", "", orders, None),
+    ]
+    for status in counted_statuses(result):
+        count = result.count(status)
+        share = count / orders if orders else None
+        counts.append(StatusCount(count_label(status), status.value, count, share))
+    ignored = count_ignored_rows(result.rows)
+    counts.append(StatusCount(count_label(IGNORED_STATUS), IGNORED_STATUS, ignored, None))
+    return counts
 
 
 _NAMED_LOCATIONS = 10
@@ -186,3 +234,153 @@ def local_naive(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is None:
         return moment
     return moment.astimezone().replace(tzinfo=None)
+
+
+# What to do about each order that was not created
+
+
+# Each sentence ends by saying that importing again is safe, because the ledger
+# and HighLevel's own fulfillments make a rerun skip every order already created
+# (unless the user forces a resend with --force).
+_WHAT_TO_DO = {
+    ErrorKind.INPUT: (
+        "Fix this order's rows in the input file as the Rows sheet describes, then import "
+        "the file again, which skips the orders already created."
+    ),
+    ErrorKind.ORDER_NOT_FOUND: (
+        "Check the order ID or order number and the location in the file against HighLevel, "
+        "correct them and import the file again, which skips the orders already created."
+    ),
+    ErrorKind.ORDER_STATE: (
+        "Open the order in HighLevel to see whether it is canceled or already shipped, correct "
+        "or remove its rows, then import again, which skips the orders already created."
+    ),
+    ErrorKind.API_REJECTED: (
+        "Read HighLevel's reason in the Message column, correct the order's rows or the order "
+        "in HighLevel, then import the file again, which skips the orders already created."
+    ),
+    ErrorKind.ACCESS: (
+        "Ask your HighLevel admin for a token that may use this order's location, then import "
+        "the file again, which skips the orders already created."
+    ),
+    ErrorKind.UNAVAILABLE: (
+        "HighLevel did not respond properly, so wait a few minutes and import the file again, "
+        "which skips the orders already created."
+    ),
+    ErrorKind.UNCERTAIN: (
+        "HighLevel may have created this fulfillment, so import the file again, which checks "
+        "HighLevel first and skips the orders already created."
+    ),
+    ErrorKind.DAILY_LIMIT: (
+        "HighLevel's daily limit of requests was reached, so import the file again after "
+        "midnight UTC, which skips the orders already created."
+    ),
+    ErrorKind.STOPPED: (
+        "The import stopped before this order, so import the file again to send it, which "
+        "skips the orders already created."
+    ),
+    ErrorKind.BUSY: (
+        "Another import was sending this order at the same time, so wait until it finishes "
+        "and import the file again, which skips the orders already created."
+    ),
+}
+_WHAT_TO_DO_UNSORTED = (
+    "Read the Message column, fix what it names and import the file again, which skips the "
+    "orders already created."
+)
+_DONE_STATUSES = (OrderStatus.CREATED, OrderStatus.SKIPPED, OrderStatus.READY)
+
+
+def what_to_do(order: OrderResult) -> str:
+    """Return the clerk's next step for one order; "" for an order that needs nothing."""
+    if order.kind is not None:
+        return _WHAT_TO_DO[order.kind]
+    if order.status in _DONE_STATUSES:
+        return ""
+    return _WHAT_TO_DO_UNSORTED
+
+
+_KIND_LABELS = {
+    ErrorKind.INPUT: "Problem in the file",
+    ErrorKind.ORDER_NOT_FOUND: "Order not found",
+    ErrorKind.ORDER_STATE: "Order cannot be fulfilled",
+    ErrorKind.API_REJECTED: "Rejected by HighLevel",
+    ErrorKind.ACCESS: "No access",
+    ErrorKind.UNAVAILABLE: "HighLevel unavailable",
+    ErrorKind.UNCERTAIN: "Maybe created",
+    ErrorKind.DAILY_LIMIT: "Daily limit reached",
+    ErrorKind.STOPPED: "Import stopped",
+    ErrorKind.BUSY: "Sent by another import",
+}
+
+
+def kind_label(kind: ErrorKind | None) -> str:
+    """Name an error kind in a few words for a table: "Order not found"."""
+    return "Other" if kind is None else _KIND_LABELS[kind]
+
+
+# The most common errors and the slowest orders
+
+_NOT_DONE = (OrderStatus.REJECTED, OrderStatus.FAILED, OrderStatus.DEFERRED)
+
+# Parts of a message that name one order, row or value, so that the same error
+# of different orders reads the same: row numbers, quoted values (not column
+# names), IDs and tracking numbers (six or more letters and digits with at
+# least one digit), and other numbers except HTTP status codes.
+_ROW_NUMBERS = re.compile(r"\brows? \d+(?:(?:, |-)\d+)*")
+_QUOTED = re.compile(r'(column )?"[^"\n]*"')
+_IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)[\w-]{6,}\b")
+_NUMBER = re.compile(r"(?<!HTTP )\b\d+(?:\.\d+)?\b")
+PLACEHOLDER = "\N{HORIZONTAL ELLIPSIS}"
+
+
+def normalize_message(line: str) -> str:
+    """Replace the order-specific parts of one message line with "…"."""
+    line = _ROW_NUMBERS.sub(lambda match: match.group().split()[0] + " " + PLACEHOLDER, line)
+    line = _QUOTED.sub(_hide_quoted_value, line)
+    line = _IDENTIFIER.sub(PLACEHOLDER, line)
+    return _NUMBER.sub(PLACEHOLDER, line).strip()
+
+
+def _hide_quoted_value(match: re.Match[str]) -> str:
+    # A column name is the same for every order, so it stays.
+    return match.group() if match.group(1) else f'"{PLACEHOLDER}"'
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Orders that share an error: its kind and its message with order-specific parts removed."""
+
+    kind: ErrorKind | None
+    message: str
+    orders: int
+
+
+def common_errors(orders: Iterable[OrderResult], limit: int = 5) -> list[ErrorGroup]:
+    """Return the `limit` most common errors of the orders not created, most orders first.
+
+    Each line of an order's message is one error, counted once per order; ties
+    keep the order in which the errors first appear.
+    """
+    counts: Counter[tuple[ErrorKind | None, str]] = Counter()
+    for order in orders:
+        if order.status not in _NOT_DONE:
+            continue
+        lines = order.message.splitlines() or [""]
+        # dict.fromkeys drops repeats and keeps the lines' order, which a set would not.
+        for key in dict.fromkeys((order.kind, normalize_message(line)) for line in lines):
+            counts[key] += 1
+    ranked = sorted(counts.items(), key=lambda entry: -entry[1])  # stable: ties keep their order
+    return [ErrorGroup(kind, message, count) for (kind, message), count in ranked[:limit]]
+
+
+def slowest_orders(orders: Sequence[OrderResult], limit: int = 5) -> list[OrderResult]:
+    """Return the `limit` orders that took the most seconds, slowest first."""
+    timed = [order for order in orders if order.seconds is not None]
+    timed.sort(key=lambda order: order.seconds or 0.0, reverse=True)
+    return timed[:limit]
+
+
+def order_reference(order: OrderResult) -> str:
+    """Name an order as the user knows it: its HighLevel ID, else the file's order number."""
+    return order.order_id or order.order_number

@@ -6,28 +6,39 @@ place, so an interrupted write leaves the previous file intact.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 from importer.errors import ReportError
 from importer.records import FileResult
+from importer.report.document import dump_result
+from importer.report.flat import csv_paths, orders_table, rows_table, summary_table, write_table
 from importer.report.workbook import build_workbook
+
+logger = logging.getLogger(__name__)
 
 # How many "<stem> (n)" names to try when the requested file is locked.
 MAX_ALTERNATIVE_NAMES = 99
 
 
-def default_results_path(input_path: Path) -> Path:
-    """Return the results workbook path next to the input: dec-01.csv -> dec-01.results.xlsx.
+# The results formats, by the suffix of the results path.
+RESULTS_FORMATS = ("xlsx", "csv", "json")
 
-    The name never equals the input's, so importing a results workbook again
-    does not overwrite it.
+
+def default_results_path(input_path: Path, results_format: str = "xlsx") -> Path:
+    """Return the results path next to the input: dec-01.csv -> dec-01.results.xlsx.
+
+    The name never equals the input's, so importing a results file again does
+    not overwrite it. For CSV the path names no file itself: its stem starts
+    the names of the three CSV files (see `csv_paths`).
     """
-    return input_path.with_name(f"{input_path.stem}.results.xlsx")
+    return input_path.with_name(f"{input_path.stem}.results.{results_format}")
 
 
 def check_writable(path: Path) -> None:
@@ -44,12 +55,16 @@ def check_writable(path: Path) -> None:
 
 
 def write_results(result: FileResult, path: Path) -> Path:
-    """Write the results workbook for one input file and return the path written.
+    """Write the results of one input file in the format the path's suffix names.
 
-    The workbook is saved to a temporary file in the target folder and renamed
+    A path ending in .json gets the JSON document, one ending in .csv the three
+    CSV files named by `csv_paths`, and any other path the workbook. Returns
+    the path written: for CSV, the summary file's.
+
+    Each file is saved to a temporary file in the target folder and renamed
     into place, so an interrupted write leaves the previous file intact. When
     the target cannot be replaced (PermissionError, as Windows raises for a file
-    open in Excel), the workbook is saved as "<stem> (2).xlsx", "(3)" and so on.
+    open in Excel), the file is saved as "<stem> (2).xlsx", "(3)" and so on.
 
     Raises ReportError when the folder cannot be written to, the path is a
     folder, or every alternative name is locked or taken.
@@ -57,10 +72,39 @@ def write_results(result: FileResult, path: Path) -> Path:
     if path.is_dir():
         raise ReportError(
             path,
-            "this is a folder, not a workbook. Give a file name ending in .xlsx for the results.",
+            "this is a folder, not a file. Give a file name ending in .xlsx, .csv or .json "
+            "for the results.",
         )
 
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return save_replacing(path, lambda handle: _write_document(handle, result))
+    if suffix == ".csv":
+        return write_csv_results(result, path)
     return save_replacing(path, lambda handle: build_workbook(result).save(handle))
+
+
+def write_csv_results(result: FileResult, path: Path) -> Path:
+    """Write the summary, orders and rows CSV files and return the summary file's path.
+
+    The summary is written last, so that it can name a file that was saved
+    under a "(n)" name because the usual one was locked.
+    """
+    summary_path, orders_path, rows_path = csv_paths(path)
+    moved: list[str] = []
+    for wanted, table in ((orders_path, orders_table(result)), (rows_path, rows_table(result))):
+        written = save_replacing(wanted, partial(write_table, table=table))
+        if written != wanted:
+            logger.warning("%s is locked, so these results were saved as %s.", wanted, written)
+            moved.append(f"{wanted.name} is locked, so these results were saved as {written.name}")
+
+    return save_replacing(
+        summary_path, lambda handle: write_table(handle, summary_table(result, moved))
+    )
+
+
+def _write_document(handle: BinaryIO, result: FileResult) -> None:
+    handle.write(dump_result(result, indent=2))
 
 
 def save_replacing(path: Path, write: Callable[[BinaryIO], None]) -> Path:

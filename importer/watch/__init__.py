@@ -11,6 +11,7 @@ from importer.watch.folders import (
     INBOX,
     LOCK_FILE_NAME,
     PROCESSING,
+    HeldLock,
     SettleTracker,
     WatchFolders,
     fitted_name,
@@ -20,6 +21,7 @@ from importer.watch.folders import (
     is_open_elsewhere,
     is_open_for_writing,
     move_into,
+    printable,
 )
 from importer.watch.watcher import (
     DEFAULT_POLL_SECONDS,
@@ -42,6 +44,7 @@ __all__ = [
     "PROCESSING",
     "Destination",
     "FileImporter",
+    "HeldLock",
     "SettleTracker",
     "WatchFolders",
     "WatchOptions",
@@ -54,4 +57,5 @@ __all__ = [
     "is_open_elsewhere",
     "is_open_for_writing",
     "move_into",
+    "printable",
 ]

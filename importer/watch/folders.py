@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import filelock
 
 from importer.errors import (
     ConfigError,
+    RunAbortedError,
 )
 
 logger = logging.getLogger("importer.watch")
@@ -41,7 +43,10 @@ DEFAULT_SETTLE_SECONDS = 5.0
 _UNFINISHED_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", "#")
 _UNFINISHED_PREFIXES = ("~$", ".", "~")
 _DOWNLOAD_SUFFIXES = (".part", ".partial", ".crdownload", ".download")
-# The maximum length of a file name on most file systems, in bytes of UTF-8.
+# Log files, and the backups that log rotation numbers (app.log.1): a log written
+# into the inbox must not be imported as an export.
+_LOG_NAME = re.compile(r"\.log(\.\d+)?$", re.IGNORECASE)
+# The maximum length of a file name on most file systems, in bytes.
 _MAX_NAME_BYTES = 255
 # Windows writes these files into folders it shows, and they are never exports.
 _SYSTEM_NAMES = ("thumbs.db", "desktop.ini")
@@ -100,11 +105,31 @@ def is_candidate(path: Path) -> bool:
 
 
 def is_export_name(name: str) -> bool:
-    """Tell whether a name may be an export's: not a temporary, lock or system file."""
+    """Tell whether a name may be an export's: not a temporary, lock, log or system file."""
     lowered = name.lower()
     if name.startswith(_UNFINISHED_PREFIXES) or lowered.endswith(_UNFINISHED_SUFFIXES):
         return False
+    if _LOG_NAME.search(name):
+        return False
     return lowered not in _SYSTEM_NAMES
+
+
+def printable(text: str) -> str:
+    """Escape control characters and undecodable bytes in a file name, for logs and workbooks.
+
+    A control character could forge a log line. A byte that is not UTF-8
+    (Python keeps it in the name as a lone surrogate) cannot be written to a
+    UTF-8 log or workbook, so it is shown as \\xNN.
+    """
+    return "".join(_printable_char(char) for char in text)
+
+
+def _printable_char(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    if char.isprintable():
+        return char
+    return repr(char)[1:-1]
 
 
 def is_open_elsewhere(path: Path) -> bool:
@@ -215,8 +240,35 @@ def file_stamp(path: Path) -> tuple[int, int] | None:
     return status.st_size, status.st_mtime_ns
 
 
+@dataclass(frozen=True)
+class HeldLock:
+    """The lock file a watcher holds, and which file it was when the lock was taken."""
+
+    path: Path
+    file_id: tuple[int, int]
+
+    def check(self) -> None:
+        """Raise RunAbortedError when the lock file was removed or replaced.
+
+        Once the file is gone, a second watcher could lock a new one and work
+        on the same files, so the watcher that held the old one must stop.
+        """
+        try:
+            status = self.path.stat()
+        except OSError:
+            status = None
+        if status is not None and (status.st_dev, status.st_ino) == self.file_id:
+            return
+        raise RunAbortedError(
+            f"The watcher's lock file {self.path} was removed or replaced, or the watched "
+            "folder was, so another watcher could start on the same files. This watcher "
+            "stopped; a file it was importing stays in processing/. Check that no other "
+            "watcher works on the folder, then start this one again."
+        )
+
+
 @contextmanager
-def folder_lock(folders: WatchFolders) -> Iterator[None]:
+def folder_lock(folders: WatchFolders) -> Iterator[HeldLock]:
     """Hold the folder's lock while the block runs; stop when another watcher holds it."""
     path = folders.root / LOCK_FILE_NAME
     lock = filelock.FileLock(path, timeout=0)
@@ -234,7 +286,10 @@ def folder_lock(folders: WatchFolders) -> Iterator[None]:
             "is running."
         ) from error
     try:
-        yield
+        # NOTE: the file is identified by a stat after locking: a file swapped in between
+        # the two calls would go unnoticed.
+        status = path.stat()
+        yield HeldLock(path, (status.st_dev, status.st_ino))
     finally:
         lock.release()
 
@@ -256,12 +311,19 @@ def move_into(path: Path, folder: Path, name: str | None = None) -> Path:
 
 
 def fitted_name(stem: str, ending: str) -> str:
-    """Join a stem and an ending, shortening the stem so that the name fits a file system."""
-    room = _MAX_NAME_BYTES - len(ending.encode("utf-8"))
-    encoded = stem.encode("utf-8")
-    if len(encoded) > room:
-        stem = encoded[:room].decode("utf-8", "ignore")
-    return stem + ending
+    """Join a stem and an ending, shortening the stem so that the name fits a file system.
+
+    The length is counted in the file system's bytes (os.fsencode), which also
+    encodes a name holding bytes that are not UTF-8.
+    """
+    room = max(0, _MAX_NAME_BYTES - len(os.fsencode(ending)))
+    encoded = os.fsencode(stem)
+    if len(encoded) <= room:
+        return stem + ending
+    # Cut before a UTF-8 continuation byte, never through a character.
+    while 0 < room < len(encoded) and encoded[room] & 0xC0 == 0x80:
+        room -= 1
+    return os.fsdecode(encoded[:room]) + ending
 
 
 RESULTS_SUFFIX = ".results.xlsx"

@@ -31,6 +31,8 @@ from importer.errors import (
     InputFileError,
     LocationAccessError,
     ReportError,
+    RunAbortedError,
+    UsageError,
 )
 from importer.ledger import (
     HEARTBEAT_SECONDS,
@@ -39,7 +41,7 @@ from importer.ledger import (
     WatchedContent,
     file_hash,
 )
-from importer.records import FileResult, OrderStatus
+from importer.records import STOPPED_ON_REQUEST, FileResult, OrderStatus
 from importer.report import write_results
 from importer.stopping import StopRequest
 from importer.submit import LedgerRun
@@ -49,6 +51,7 @@ from importer.watch.folders import (
     FAILED,
     PROCESSING,
     RESULTS_SUFFIX,
+    HeldLock,
     SettleTracker,
     WatchFolders,
     file_stamp,
@@ -58,6 +61,7 @@ from importer.watch.folders import (
     is_open_elsewhere,
     is_open_for_writing,
     move_into,
+    printable,
 )
 
 logger = logging.getLogger("importer.watch")
@@ -97,13 +101,19 @@ class WatchOptions:
     poll_seconds: float = DEFAULT_POLL_SECONDS
     settle_seconds: float = DEFAULT_SETTLE_SECONDS
     deferred_retry_seconds: float = DEFERRED_RETRY_SECONDS
+    # The watcher's own log file, never taken from the inbox, nor its rotated copies.
+    log_file: Path | None = None
 
 
-# Imports one file into HighLevel: (file, results workbook, ledger run) -> result.
-FileImporter = Callable[[Path, Path, LedgerRun], Awaitable[FileResult]]
+# Imports one file into HighLevel: (file, results workbook, ledger run, the path that the
+# results and the ledger name) -> result.
+FileImporter = Callable[[Path, Path, LedgerRun, Path], Awaitable[FileResult]]
 
 
 _DAILY_LIMIT = "the day's API request limit is nearly used up"
+_HEADER_ONLY = "the file has a header but no rows"
+# Failed orders named in the log per file; the results workbook lists every one.
+_LOGGED_FAILURES = 10
 # The outcome of an import whose file changed while it was read.
 _CHANGED_WHILE_READ = "file changed while read"
 
@@ -118,7 +128,11 @@ class Watcher:
         import_file: FileImporter,
         stop: StopRequest,
         options: WatchOptions,
+        *,
+        lock: HeldLock | None = None,
+        stop_cause: Callable[[], str] | None = None,
     ) -> None:
+        """`lock` is checked at every poll; `stop_cause` names the signal that asked to stop."""
         self.folders = folders
         self.files: list[WatchedFile] = []
         # The failure that stopped the watcher (a refused token, a broken ledger), if any.
@@ -127,6 +141,8 @@ class Watcher:
         self._import_file = import_file
         self._stop = stop
         self._options = options
+        self._lock = lock
+        self._stop_cause = stop_cause
         self._tracker = SettleTracker(options.settle_seconds)
         # Files in processing/ and when to import them again.
         self._retry_at: dict[Path, float] = {}
@@ -141,7 +157,7 @@ class Watcher:
         self._announce()
         self._queue_unfinished()
         deadline = self._once_deadline()
-        while not self._stopping():
+        while not self._stopping() and self._lock_held():
             taken = await self._import_unfinished()
             for path in self._settled_inbox():
                 if self._stopping():
@@ -151,7 +167,25 @@ class Watcher:
                 deadline = self._once_deadline()
             elif self._options.once and self._once_finished(deadline):
                 break
-            await self._pause(self._options.poll_seconds)
+            await self._pause(self._poll_seconds())
+
+    def _poll_seconds(self) -> float:
+        """With `once`, look again after the settle period when that is shorter than the poll
+        period: a scheduled run waits only for its files to settle."""
+        if self._options.once:
+            return min(self._options.poll_seconds, self._options.settle_seconds)
+        return self._options.poll_seconds
+
+    def _lock_held(self) -> bool:
+        """Tell whether this watcher still holds the folder's lock; stop it when it does not."""
+        if self._lock is None:
+            return True
+        try:
+            self._lock.check()
+        except RunAbortedError as error:
+            self.stopped_by = error
+            return False
+        return True
 
     def _once_deadline(self) -> float:
         """With `once`: when to stop waiting for inbox files that keep changing."""
@@ -168,7 +202,7 @@ class Watcher:
             logger.debug("unexpected failure", exc_info=True)
             self._tell_once(
                 f"bug:{path.name}",
-                f"{_printable(path.name)}: unexpected failure ({type(error).__name__}: {error}). "
+                f"{printable(path.name)}: unexpected failure ({type(error).__name__}: {error}). "
                 "This is a bug in ghl-fulfill; please report it. The file is tried again.",
             )
             return False
@@ -225,7 +259,7 @@ class Watcher:
             )
             logger.error(
                 "%s: %s. The file stays in processing/.",
-                _printable(name),
+                printable(name),
                 reason,
                 extra={"fields": {"event": "file_kept", "file": name, "reason": reason}},
             )
@@ -252,11 +286,27 @@ class Watcher:
             return []
         files = []
         for entry in entries:
+            if self._is_own_log(entry):
+                continue
             if is_candidate(entry):
                 files.append(entry)
             elif is_export_name(entry.name):
                 self._tell_skipped(entry)
         return files
+
+    def _is_own_log(self, entry: Path) -> bool:
+        """Tell whether an inbox entry is the watcher's log file or one of its rotated copies."""
+        log_file = self._options.log_file
+        if log_file is None:
+            return False
+        if not entry.name.startswith(log_file.name):
+            return False
+        backup = entry.name[len(log_file.name) :]
+        if backup and not (backup[:1] == "." and backup[1:].isdigit()):
+            return False
+        with contextlib.suppress(OSError):
+            return entry.parent.resolve() == log_file.parent.resolve()
+        return False
 
     def _tell_skipped(self, entry: Path) -> None:
         if entry.is_symlink():
@@ -281,7 +331,7 @@ class Watcher:
             why = self._waiting_reason.get(path, "was still changing")
             logger.warning(
                 "%s %s; it is left in the inbox for the next run.",
-                _printable(str(path)),
+                printable(str(path)),
                 why,
                 extra={"fields": {"event": "file_left", "file": path.name, "reason": why}},
             )
@@ -303,7 +353,7 @@ class Watcher:
 
     async def _take(self, path: Path) -> bool:
         """Move a settled inbox file into processing/ and import it; False if it must wait."""
-        name = _printable(path.name)
+        name = printable(path.name)
         if is_open_elsewhere(path):
             self._wait(path, "is open in Excel or LibreOffice, or still downloading")
             return False
@@ -319,7 +369,7 @@ class Watcher:
             self._wait(
                 path,
                 f"could not be moved into processing/ ({error.strerror}); the user running "
-                "the watcher needs permission to change the inbox",
+                "the watcher needs permission to change both inbox/ and processing/",
             )
             return False
         self._waiting_reason.pop(path, None)
@@ -332,7 +382,7 @@ class Watcher:
         self._waiting_reason[path] = reason
         self._tell_once(
             f"{reason}:{path.name}",
-            f"{_printable(str(path))} {reason}; it is taken once that changes.",
+            f"{printable(str(path))} {reason}; it is taken once that changes.",
             event="file_waiting",
         )
 
@@ -389,12 +439,14 @@ class Watcher:
     ) -> str:
         """Import a file as one run of the ledger, move it, and return the run's outcome."""
         results = self.folders.processing / _hidden_results_name(path)
+        run = LedgerRun(self._ledger, run_id)
         try:
-            result = await self._import_file(path, results, LedgerRun(self._ledger, run_id))
+            result = await self._import_file(path, results, run, self._dropped_path(name))
         except (InputFileError, ConfigError) as error:
             self._finish_unreadable(path, name, _without_path(error, path), sha256, run_id)
             return "file not read"
-        except (ReportError, LedgerError) as error:
+        except (ReportError, LedgerError, UsageError) as error:
+            # A usage error comes from the settings, so every next file would meet it too.
             self._keep(path, name, str(error), None, stopped_by=error)
             return "aborted"
         except Exception as error:
@@ -411,12 +463,19 @@ class Watcher:
             return _CHANGED_WHILE_READ
         return self._finish(path, name, result, results, sha256, run_id, started)
 
+    def _dropped_path(self, name: str) -> Path:
+        """Return the path a file had in the inbox, as the results and the ledger name it.
+
+        Undecodable bytes are escaped, because the ledger and the workbook store UTF-8 text.
+        """
+        return self.folders.inbox / printable(name)
+
     def _tell_changed(self, path: Path, name: str, result: FileResult) -> None:
         logger.warning(
             "%s: %s. The file changed while it was imported, so a program is still writing "
             "it. It stays in processing/ and is imported again once it stops changing; the "
             "orders already sent are not sent again.",
-            _printable(name),
+            printable(name),
             _counts_text(result),
             extra={"fields": _fields("file_changed", name, path, None, result)},
         )
@@ -435,18 +494,32 @@ class Watcher:
         if result.stopped_reason or result.count(OrderStatus.DEFERRED):
             self._keep(path, name, result.stopped_reason, result, stopped_by=result.stopped_by)
             return "aborted"
-        destination = Destination.DONE if _all_done(result) else Destination.FAILED
+        header_only = not result.rows
+        if header_only:
+            _mark_header_only(result, results)
+        done = _all_done(result) and not header_only
+        destination = Destination.DONE if done else Destination.FAILED
         try:
             moved, moved_results = _move_with_results(path, results, self.folders, destination)
         except OSError as error:
             self._keep_unmoved(path, name, result, destination, error)
             return "aborted"
+        # So that `ghl-fulfill report` finds the file and its workbook where they are now.
+        stored_results = None if moved_results is None else _stored_path(moved_results)
+        self._ledger.move_results(run_id, _stored_path(moved), stored_results)
         self._ledger.record_watched_file(
-            WatchedContent(sha256, name, str(moved), destination.value, run_id)
+            WatchedContent(
+                sha256, printable(name), str(_stored_path(moved)), destination.value, run_id
+            )
         )
-        watched = WatchedFile(name, moved, destination, moved_results, result)
+        problem = _HEADER_ONLY if header_only else ""
+        watched = WatchedFile(
+            name, moved, destination, moved_results, result, problem, unreadable=header_only
+        )
         self._log_finished(watched, sha256, time.monotonic() - started)
         self.files.append(watched)
+        if header_only:
+            return "file not read"
         return "done" if destination is Destination.DONE else "some orders not done"
 
     def _keep(
@@ -460,12 +533,14 @@ class Watcher:
     ) -> None:
         """Leave a file stopped part way in processing/, to be imported again later."""
         later, reason = self._when_again(path, reason, stopped_by)
+        if reason == STOPPED_ON_REQUEST and self._stop_cause is not None:
+            reason = f"the watcher was stopped ({self._stop_cause()})"
         counts = f"{_counts_text(result)}; " if result is not None else ""
         results = self.folders.processing / _hidden_results_name(path)
         shown_results = results if results.exists() else None
         logger.warning(
             "%s: %sstopped: %s. The file stays in processing/ and is %s.",
-            _printable(name),
+            printable(name),
             counts,
             reason.rstrip("."),
             later,
@@ -523,16 +598,24 @@ class Watcher:
     ) -> None:
         """Move a file that could not be imported to failed/, with a workbook giving the reason."""
         moved = _move_or_keep(path, self.folders.failed)
-        result = FileResult(path=moved, started_at=datetime.now(), finished_at=datetime.now())
-        result.stopped_reason = f"{name}: {problem}"
+        result = FileResult(
+            path=self._dropped_path(name), started_at=datetime.now(), finished_at=datetime.now()
+        )
+        result.stopped_reason = f"{printable(name)}: {problem}"
         results = _write_beside(result, moved)
         if sha256:
             self._ledger.record_watched_file(
-                WatchedContent(sha256, name, str(moved), Destination.FAILED.value, run_id)
+                WatchedContent(
+                    sha256,
+                    printable(name),
+                    str(_stored_path(moved)),
+                    Destination.FAILED.value,
+                    run_id,
+                )
             )
         logger.warning(
             "%s: %s. Moved to %s%s.",
-            _printable(name),
+            printable(name),
             problem.rstrip("."),
             self._shown(moved),
             f", results in {self._shown(results)}" if results else "",
@@ -553,14 +636,16 @@ class Watcher:
             f"which created or skipped all its orders; it is now {earlier.moved_to}. This file "
             "was not imported again and nothing was sent."
         )
-        result = FileResult(path=moved, started_at=datetime.now(), finished_at=datetime.now())
+        result = FileResult(
+            path=self._dropped_path(name), started_at=datetime.now(), finished_at=datetime.now()
+        )
         result.notes.append(note)
         result.next_step = "Nothing to do: the orders of this content were sent before."
         results = _write_beside(result, moved)
         logger.info(
             "%s has the same content as %s, imported on %s (UTC); not imported again. Moved to %s.",
-            _printable(name),
-            _printable(earlier.name),
+            printable(name),
+            printable(earlier.name),
             when,
             self._shown(moved),
             extra={
@@ -580,8 +665,8 @@ class Watcher:
         logger.log(
             level,
             "%s: %s. Moved to %s, results in %s.",
-            _printable(watched.name),
-            _counts_text(result),
+            printable(watched.name),
+            watched.problem or _counts_text(result),
             self._shown(watched.path),
             self._shown(watched.results_path),
             extra={
@@ -596,14 +681,15 @@ class Watcher:
                 )
             },
         )
+        _log_failed_orders(watched.name, result)
 
     def _shown(self, path: Path | None) -> str:
         """Name a path within the watched folder as done/orders.csv, for short log lines."""
         if path is None:
             return "(none)"
         with contextlib.suppress(ValueError):
-            return _printable(path.relative_to(self.folders.root).as_posix())
-        return _printable(str(path))
+            return printable(path.relative_to(self.folders.root).as_posix())
+        return printable(str(path))
 
 
 async def _beat(ledger: Ledger, run_id: int) -> None:
@@ -616,12 +702,57 @@ async def _beat(ledger: Ledger, run_id: int) -> None:
 def _stops_watcher(error: Exception | None) -> bool:
     """Tell whether a failure stops the watcher, because every next file would meet it too.
 
-    Those are a refused token, a ledger that fails, and a results folder that
-    cannot be written.
+    Those are a refused token, a ledger that fails, a results folder that
+    cannot be written, and an invalid setting.
     """
     if isinstance(error, AuthenticationError):
         return not isinstance(error, LocationAccessError)
-    return isinstance(error, ReportError | LedgerError)
+    return isinstance(error, ReportError | LedgerError | UsageError)
+
+
+def _stored_path(path: Path) -> Path:
+    """Return a path as the ledger stores it: UTF-8 text, with undecodable bytes escaped."""
+    return Path(printable(str(path)))
+
+
+def _mark_header_only(result: FileResult, results: Path) -> None:
+    """Say in the results workbook that the file has no rows, so that it goes to failed/.
+
+    An export with a header alone usually comes from a wrong filter or date
+    range, and a file in done/ would hide that nothing was imported.
+    """
+    result.stopped_reason = _HEADER_ONLY
+    result.next_step = (
+        "Check the filter or date range of the export, export the file again and drop it "
+        "into the inbox."
+    )
+    if results.exists():
+        try:
+            write_results(result, results)
+        except ReportError as error:
+            logger.warning("The results workbook could not be written again: %s", error)
+
+
+def _log_failed_orders(name: str, result: FileResult) -> None:
+    """Log one warning per failed order, for the first few; the workbook lists every one."""
+    failed = [order for order in result.orders if order.status is OrderStatus.FAILED]
+    for order in failed[:_LOGGED_FAILURES]:
+        order_id = order.order_id or order.order_number or "(no order ID)"
+        message = order.message.splitlines()[0] if order.message else ""
+        logger.warning(
+            "%s: order %s failed: %s",
+            printable(name),
+            order_id,
+            message,
+            extra={"fields": {"event": "order_failed", "file": name, "order": order_id}},
+        )
+    if len(failed) > _LOGGED_FAILURES:
+        logger.warning(
+            "%s: %d more orders failed; the results workbook lists them.",
+            printable(name),
+            len(failed) - _LOGGED_FAILURES,
+            extra={"fields": {"event": "order_failed", "file": name}},
+        )
 
 
 def _all_done(result: FileResult) -> bool:
@@ -739,11 +870,6 @@ def _hidden_results_name(path: Path) -> str:
     and short, whatever the length of the file's name."""
     digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     return f".ghl-fulfill-{digest}{RESULTS_SUFFIX}"
-
-
-def _printable(text: str) -> str:
-    """Escape control characters in a file name, so that a name cannot forge log lines."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _move_to_processing(path: Path, processing: Path) -> Path:
