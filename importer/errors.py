@@ -13,6 +13,7 @@ status and a message. Exceptions are kept for what stops a whole file or run.
     │   ├── MissingColumnsError required columns not found            exit 2
     │   └── UncertainMappingError columns matched by guesswork only     exit 2
     ├── ReportError             the results cannot be saved or read   exit 2
+    │   └── ResultsNotSavedError  not saved after orders were sent       exit 3
     └── RunAbortedError         the run stopped, state is kept        exit 3
         ├── AuthenticationError token rejected (401/403)
         │   └── LocationAccessError no access to one location (403)
@@ -68,6 +69,20 @@ class ReportError(ImporterError):
     def __init__(self, path: Path, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
+
+
+class ResultsNotSavedError(ReportError):
+    """The results could not be saved after orders were sent, so the run did not finish.
+
+    The exit code is that of a stopped run: the orders' outcomes are in the
+    ledger, and running again or `ghl-fulfill report` writes the results.
+    """
+
+    exit_code = 3
+
+    def __init__(self, path: Path, message: str, result: object) -> None:
+        super().__init__(path, message)
+        self.result = result  # the FileResult that could not be saved
 
 
 class RunAbortedError(ImporterError):

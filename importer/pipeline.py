@@ -30,6 +30,8 @@ from importer.errors import (
     InterruptedRunError,
     LocationAccessError,
     NoTokenError,
+    ReportError,
+    ResultsNotSavedError,
     RunAbortedError,
     UncertainMappingError,
 )
@@ -190,14 +192,45 @@ async def import_file(
             outcomes,
             in_flight=run.in_flight,
         )
-        try:
-            result.results_path = write_results(result, results_path)
-        finally:
-            # Also when the workbook cannot be saved: `ghl-fulfill report` then rebuilds it.
-            _save_final_results(result, results_path, run)
+        not_saved = _write_results_file(result, results_path, run)
     # After the workbook, so that a ledger failing here cannot cost the user the workbook.
     _record_history(result, grouping.orders, run)
+    if not_saved is not None:
+        raise not_saved
     return result
+
+
+def _write_results_file(
+    result: FileResult, results_path: Path, run: _Run
+) -> ResultsNotSavedError | None:
+    """Write the results file and save the results in the ledger.
+
+    A results file that cannot be saved is returned as an error rather than
+    raised, so that the caller still records the history of the orders sent.
+    """
+    try:
+        result.results_path = write_results(result, results_path)
+    except ReportError as error:
+        return _not_saved(error, result, run)
+    finally:
+        # Also when the file cannot be saved: `ghl-fulfill report` then rebuilds it.
+        _save_final_results(result, results_path, run)
+    return None
+
+
+def _not_saved(error: ReportError, result: FileResult, run: _Run) -> ResultsNotSavedError:
+    if result.dry_run:
+        step = "Nothing was sent (dry run); run it again with another --results."
+    elif run.ledger is None:
+        step = "Importing the file again sends nothing twice and writes the results."
+    else:
+        step = (
+            "The orders above were sent, and their results are kept in the ledger: "
+            f"`ghl-fulfill report {run.ledger.run_id} --results FOLDER` writes them "
+            "to another place, and importing the file again sends nothing twice."
+        )
+    message = str(error).removeprefix(f"{error.path}: ")
+    return ResultsNotSavedError(error.path, f"{message} {step}", result)
 
 
 def _save_planned_results(

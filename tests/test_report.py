@@ -7,6 +7,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from importer import report
 from importer.errors import ImporterError, ReportError
 from importer.records import (
+    STOPPED_ON_REQUEST,
     ErrorKind,
     FileResult,
     Item,
@@ -608,7 +610,7 @@ def test_next_step_rejected_orders(tmp_path: Path) -> None:
     """Rejected orders lead to fixing them in the Rows sheet."""
     step = _next_step(tmp_path)
 
-    assert "Fix the rejected orders in the input file" in step
+    assert "Fix the rejected orders, in the Rows sheet of this workbook" in step
 
 
 def test_next_step_failed_orders(tmp_path: Path) -> None:
@@ -946,8 +948,6 @@ def test_deferred_count_and_next_step(tmp_path: Path) -> None:
 
 
 def test_stopped_run_next_step_no_fix(tmp_path: Path) -> None:
-    from importer.records import STOPPED_ON_REQUEST
-
     workbook = _write(tmp_path, _file_result(stopped_reason=STOPPED_ON_REQUEST))
     assert "Fix the cause" not in str(_summary_value(workbook, "What to do next"))
 
@@ -1519,3 +1519,85 @@ def test_seconds_include_retries(tmp_path: Path) -> None:
 
     assert order.seconds is not None
     assert order.seconds >= 3 * 0.05
+
+
+def test_control_character_cell_warned_on_its_row(tmp_path: Path) -> None:
+    """A cell the workbook must change (a control character) gets a warning on its row."""
+    result = _file_result()
+    result.headers = ("Order ID", "Name")
+    result.rows = [RowResult(2, ("o1", "Ann\x07Lee"), "o1", OrderStatus.CREATED.value)]
+    path = report.write_results(result, tmp_path / "r.xlsx")
+    problems = load_workbook(path)[report.ROWS_SHEET]["C2"].value
+    assert 'Column "Name": this workbook shows control characters' in problems
+
+
+def test_long_cell_noted_in_summary(tmp_path: Path) -> None:
+    """A cell over the workbook's limit is named in a Summary note, with its row."""
+    result = _file_result()
+    result.headers = ("Order ID", "Name")
+    long_name = "x" * (report.MAX_CELL_TEXT + 10)
+    result.rows = [RowResult(7, ("o1", long_name), "o1", OrderStatus.CREATED.value)]
+    path = report.write_results(result, tmp_path / "r.xlsx")
+    summary = load_workbook(path)[report.SUMMARY_SHEET]
+    notes = [row[1] for row in summary.iter_rows(values_only=True) if row[0] == "Note"]
+    assert any(note.startswith("Cells of row 7 hold control characters") for note in notes)
+
+
+def test_plain_cells_not_warned(tmp_path: Path) -> None:
+    result = _file_result()
+    result.headers = ("Order ID", "Name")
+    result.rows = [RowResult(2, ("o1", "Ann Lee"), "o1", OrderStatus.CREATED.value)]
+    path = report.write_results(result, tmp_path / "r.xlsx")
+    assert load_workbook(path)[report.ROWS_SHEET]["C2"].value is None
+
+
+def test_next_step_all_rows_set_aside(tmp_path: Path) -> None:
+    """A file whose every row was set aside says so, not that it holds no orders."""
+    result = _file_result(orders=[])
+    result.rows = [
+        RowResult(2, ("o1",), "o1", "ignored", [_set_aside_problem()]),
+        RowResult(3, ("o2",), "o2", "ignored", [_set_aside_problem()]),
+    ]
+    path = report.write_results(result, tmp_path / "r.xlsx")
+    summary = load_workbook(path)[report.SUMMARY_SHEET]
+    steps = [row[1] for row in summary.iter_rows(values_only=True) if row[0] == "What to do next"]
+    assert steps[0].startswith("No orders were left to send")
+
+
+def test_next_step_stopped_run_says_import_again_once(tmp_path: Path) -> None:
+    result = _file_result(stopped_reason=STOPPED_ON_REQUEST)
+    result.orders = [dataclasses.replace(result.orders[0], status=OrderStatus.DEFERRED)]
+    path = report.write_results(result, tmp_path / "r.xlsx")
+    summary = load_workbook(path)[report.SUMMARY_SHEET]
+    steps = [row[1] for row in summary.iter_rows(values_only=True) if row[0] == "What to do next"]
+    assert steps[0].count("Import the file again") == 1
+
+
+def _set_aside_problem() -> Problem:
+    return Problem(
+        "its order was created by the import that wrote these results; not sent again",
+        severity=Severity.WARNING,
+    )
+
+
+def test_time_zone_named_in_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Summary says which offset its times are in, since a workbook cell holds no zone."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        result = _file_result(started_at=datetime(2026, 12, 1, 9, 0), finished_at=None)
+        workbook = _write(tmp_path, result)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert _summary_value(workbook, "Time zone") == "UTC-05:00, this computer's time"
+
+
+def test_orders_sheet_prints_landscape(tmp_path: Path) -> None:
+    workbook = _write(tmp_path, _file_result())
+    assert workbook[report.ORDERS_SHEET].page_setup.orientation == "landscape"
+
+
+def test_rows_sheet_repeats_header_on_each_page(tmp_path: Path) -> None:
+    workbook = _write(tmp_path, _file_result())
+    assert workbook[report.ROWS_SHEET].print_title_rows == "$1:$1"

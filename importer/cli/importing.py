@@ -29,7 +29,7 @@ from importer.cli.common import (
 from importer.cli.sandbox_command import load_sandbox_seed
 from importer.client import HighLevelClient
 from importer.config import SANDBOX_SOURCE, Settings, load_settings, require_credentials
-from importer.errors import InputFileError, UsageError
+from importer.errors import InputFileError, ResultsNotSavedError, UsageError
 from importer.ledger import (
     HEARTBEAT_SECONDS,
     Ledger,
@@ -43,7 +43,13 @@ from importer.mapping import (
 )
 from importer.pipeline import FileJob, import_file, plural
 from importer.records import FileResult, OrderStatus
-from importer.report import RESULTS_FORMATS, SUMMARY_ENDING, csv_paths, default_results_path
+from importer.report import (
+    RESULTS_FORMATS,
+    SUMMARY_ENDING,
+    csv_paths,
+    default_results_path,
+    remove_unfinished_files,
+)
 from importer.sandbox import Sandbox
 from importer.stopping import StopRequest
 from importer.submit import LedgerRun
@@ -341,6 +347,8 @@ def _quit_soon(
             if before_quit is not None:
                 before_quit()
         finally:
+            # A results file cut off half way is of no use, and would stay hidden beside the input.
+            remove_unfinished_files()
             os._exit(code)
 
     deadline = threading.Timer(_QUIT_GRACE_SECONDS, os._exit, (code,))
@@ -499,6 +507,13 @@ async def _import_jobs(
                 print(f"error: {error}", file=sys.stderr)
                 exit_code = max(exit_code, EXIT_USAGE)
                 continue
+            except ResultsNotSavedError as error:
+                # The orders were sent: the user needs the summary of what happened to them.
+                if isinstance(error.result, FileResult):
+                    print_summary(error.result, sys.stdout)
+                print(f"error: {error}", file=sys.stderr)
+                exit_code = max(exit_code, EXIT_ABORTED)
+                continue
 
             print_summary(result, sys.stdout)
             if result.stopped_reason:
@@ -597,12 +612,15 @@ def print_summary(result: FileResult, out: TextIO) -> None:
         print(f"  rejected {label} without an order ID: {numbers}{more}", file=out)
     if len(not_done) > _SHOWN_PROBLEMS:
         print(f"  ... and {len(not_done) - _SHOWN_PROBLEMS} more in the results workbook", file=out)
-    print(f"  Results: {_results_files_text(result.results_path)}", file=out)
+    if result.results_path is None:
+        print("  Results: not saved (see the error below)", file=out)
+    else:
+        print(f"  Results: {_results_files_text(result.results_path)}", file=out)
 
 
-def _results_files_text(results_path: Path | None) -> str:
+def _results_files_text(results_path: Path) -> str:
     """Name every results file written: for CSV, the orders and rows files beside the summary."""
-    if results_path is None or not results_path.name.endswith(SUMMARY_ENDING):
+    if not results_path.name.endswith(SUMMARY_ENDING):
         return str(results_path)
     stem_path = results_path.with_name(results_path.name.removesuffix(SUMMARY_ENDING) + ".csv")
     return ", ".join(str(path) for path in csv_paths(stem_path))

@@ -36,6 +36,7 @@ from importer.report.saving import (
     RESULTS_FORMATS,
     check_writable,
     default_results_path,
+    remove_unfinished_files,
     write_results,
 )
 from importer.report.workbook import (
@@ -78,6 +79,7 @@ __all__ = [
     "format_problem",
     "from_document",
     "load_result",
+    "remove_unfinished_files",
     "results_schema",
     "to_document",
     "unescape_formula",

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from importer.records import (
     STOPPED_ON_REQUEST,
@@ -60,11 +60,21 @@ def run_fields(result: FileResult) -> list[tuple[str, CellValue]]:
         ("Location", locations_text(result)),
         ("Started", local_naive(result.started_at)),
         ("Finished", local_naive(result.finished_at)),
+        ("Time zone", time_zone_text(result.started_at)),
         ("Duration (seconds)", duration_seconds(result)),
         ("Dry run", yes_no(result.dry_run)),
         ("Notify customers", result.notify_setting),
     ]
     return fields
+
+
+def time_zone_text(moment: datetime) -> str:
+    """Name the offset that the run's times are shown in: "UTC+01:00, this computer's time"."""
+    # A time without a zone is this computer's local time, as datetime.now() gives it.
+    offset = moment.astimezone().utcoffset() or timedelta()
+    sign = "-" if offset < timedelta() else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}, this computer's time"
 
 
 def advice_fields(result: FileResult) -> list[tuple[str, CellValue]]:
@@ -162,15 +172,17 @@ def next_steps(result: FileResult) -> str:
         )
     if result.count(OrderStatus.REJECTED):
         steps.append(
-            "Fix the rejected orders in the input file (the Rows sheet gives each row's "
-            "problem) and import it again: orders already created are skipped."
+            "Fix the rejected orders, in the Rows sheet of this workbook or in the input file "
+            "(the Rows sheet gives each row's problem), and import that file again: orders "
+            "already created are skipped."
         )
     if result.count(OrderStatus.FAILED):
         steps.append(
-            "Read the message of each failed order in the Orders sheet, "
-            "then import the file again to retry them."
+            "For each failed order, the What To Do column of the Orders sheet says whether "
+            "importing again can help or the order needs a change in HighLevel first."
         )
-    if result.count(OrderStatus.DEFERRED):
+    # A stopped run's first sentence already says to import again.
+    if result.count(OrderStatus.DEFERRED) and not result.stopped_reason:
         steps.append(
             "The deferred orders were not sent in this run (the reason is in the Orders "
             "sheet). Import the file again to send them; nothing already created is sent twice."
@@ -188,6 +200,15 @@ def next_steps(result: FileResult) -> str:
 
     if steps:
         return " ".join(steps)
+    if (
+        not result.orders
+        and result.rows
+        and all(row.status == IGNORED_STATUS for row in result.rows)
+    ):
+        return (
+            "No orders were left to send: the Rows sheet says why each row was set aside "
+            "(a blank or totals row, or an order that an earlier import created)."
+        )
     if not result.orders:
         return "No orders were found in the file. Check that it is the right export."
     return "Nothing to do: every order was created or already fulfilled."

@@ -6,10 +6,14 @@ place, so an interrupted write leaves the previous file intact.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import glob
 import logging
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -22,6 +26,17 @@ from importer.report.flat import csv_paths, orders_table, rows_table, summary_ta
 from importer.report.workbook import build_workbook
 
 logger = logging.getLogger(__name__)
+
+# Errors of a rename whose target is in use (a mount point, a running program,
+# a folder of that name) rather than of the folder, so another name can still work.
+_IN_USE_ERRNOS = frozenset({errno.EBUSY, errno.ETXTBSY, errno.EISDIR})
+
+_TEMPORARY_SUFFIX = ".tmp"
+# A temporary results file untouched this long belongs to a run that was
+# killed: a run still writing a large workbook changes its file every second.
+_LEFTOVER_SECONDS = 600
+# The temporary files being written now, for remove_unfinished_files.
+_unfinished: set[Path] = set()
 
 # How many "<stem> (n)" names to try when the requested file is locked.
 MAX_ALTERNATIVE_NAMES = 99
@@ -127,12 +142,14 @@ def _save_temporary(path: Path, write: Callable[[BinaryIO], None]) -> Path:
     The file is opened before anything is built: a write-only workbook that is
     built but never saved leaves openpyxl's row writers open.
     """
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    _remove_leftovers(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}{_TEMPORARY_SUFFIX}")
     try:
         handle = temporary.open("xb")
     except OSError as error:
         raise _unwritable(path, error) from error
 
+    _unfinished.add(temporary)
     try:
         with handle:
             _save_durably(write, handle)
@@ -141,7 +158,25 @@ def _save_temporary(path: Path, write: Callable[[BinaryIO], None]) -> Path:
         if isinstance(error, OSError):
             raise _unwritable(path, error) from error
         raise
+    finally:
+        _unfinished.discard(temporary)
     return temporary
+
+
+def remove_unfinished_files() -> None:
+    """Delete the temporary files of results still being written, before a forced exit."""
+    for temporary in list(_unfinished):
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete the temporary files that a killed run left beside path, once they are old."""
+    cutoff = time.time() - _LEFTOVER_SECONDS
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*{_TEMPORARY_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def _save_durably(write: Callable[[BinaryIO], None], handle: BinaryIO) -> None:
@@ -156,11 +191,10 @@ def _move_into_place(temporary: Path, path: Path) -> Path:
     for candidate in _candidate_paths(path):
         try:
             os.replace(temporary, candidate)
-        except PermissionError:
-            # Windows raises this for a file open in Excel, Linux for a file marked immutable.
-            continue
         except OSError as error:
-            raise _unwritable(candidate, error) from error
+            if not _target_in_use(error):
+                raise _unwritable(candidate, error) from error
+            continue
         return candidate
 
     raise ReportError(
@@ -169,6 +203,12 @@ def _move_into_place(temporary: Path, path: Path) -> Path:
         f"{MAX_ALTERNATIVE_NAMES} numbered names are locked or taken. "
         "Close the results workbooks that are open in Excel, then try again.",
     )
+
+
+def _target_in_use(error: OSError) -> bool:
+    # PermissionError is what Windows raises for a file open in Excel, and Linux
+    # for a file marked immutable.
+    return isinstance(error, PermissionError) or error.errno in _IN_USE_ERRNOS
 
 
 def _candidate_paths(path: Path) -> Iterator[Path]:

@@ -103,6 +103,11 @@ MAX_COLUMN_WIDTH = 60
 
 # Excel's maximum number of characters in one cell.
 MAX_CELL_TEXT = 32_767
+# What a control character, which XML cannot hold, becomes in the workbook.
+_REPLACEMENT = "\ufffd"
+_PROBLEMS_COLUMN = ROW_HEADERS.index("Problems")
+# How many rows with unstorable cells the Summary names before "and N more".
+_NAMED_CHANGED_ROWS = 20
 
 
 HEADER_FONT = Font(bold=True)
@@ -125,8 +130,9 @@ def build_workbook(result: FileResult) -> Workbook:
     widths are measured in a first pass over the values.
     """
     workbook = Workbook(write_only=True)
+    changed_rows = _rows_with_unstorable_cells(result.rows)
 
-    _write_summary(workbook.create_sheet(SUMMARY_SHEET), result)
+    _write_summary(workbook.create_sheet(SUMMARY_SHEET), result, changed_rows)
     _write_orders(workbook.create_sheet(ORDERS_SHEET), result.orders)
     _write_rows(workbook.create_sheet(ROWS_SHEET), result)
     return workbook
@@ -140,7 +146,7 @@ CHART_WIDTH_CM = 13
 CHART_HEIGHT_CM = 6
 
 
-def _write_summary(sheet: Worksheet, result: FileResult) -> None:
+def _write_summary(sheet: Worksheet, result: FileResult, changed_rows: Sequence[int]) -> None:
     """Write the title, counts, advice, common errors, slowest orders and settings."""
     counts = status_counts(result)
     first_count_row = 3  # after the title and the counts' header
@@ -149,7 +155,7 @@ def _write_summary(sheet: Worksheet, result: FileResult) -> None:
         _header_cells(sheet, COUNT_HEADERS),
         *(_count_cells(sheet, count) for count in counts),
         [],
-        *(_field_cells(sheet, label, value) for label, value in _advice(result)),
+        *(_field_cells(sheet, label, value) for label, value in _advice(result, changed_rows)),
         *_error_table(sheet, common_errors(result.orders)),
         *_slowest_table(sheet, slowest_orders(result.orders)),
         [],
@@ -167,13 +173,30 @@ def _write_summary(sheet: Worksheet, result: FileResult) -> None:
         _append_fitted(sheet, row_index, row, widths)
 
 
-def _advice(result: FileResult) -> list[tuple[str, CellValue]]:
+def _advice(result: FileResult, changed_rows: Sequence[int]) -> list[tuple[str, CellValue]]:
     # The next step comes first, because it is what the person reads the Summary for.
     fields: list[tuple[str, CellValue]] = [("What to do next", next_steps(result))]
     if result.stopped_reason:
         fields.append(("Stopped because", result.stopped_reason))
     fields += [("Note", note) for note in result.notes]
+    if changed_rows:
+        fields.append(("Note", _unstorable_note(changed_rows)))
     return fields
+
+
+def _unstorable_note(changed_rows: Sequence[int]) -> str:
+    shown = compress_row_numbers(changed_rows[:_NAMED_CHANGED_ROWS])
+    more = len(changed_rows) - _NAMED_CHANGED_ROWS
+    if more > 0:
+        shown += f" and {more} more"
+    label = "row" if len(changed_rows) == 1 else "rows"
+    return (
+        f"Cells of {label} {shown} hold control characters or more than "
+        f"{MAX_CELL_TEXT:,} characters, which a workbook cannot store: this workbook "
+        f"shows {_REPLACEMENT} for each control character and cuts long cells. "
+        "The input file keeps them, and so do the CSV and JSON results "
+        "(--results-format csv or json)."
+    )
 
 
 def _title_cell(sheet: Worksheet, title: str) -> Cell:
@@ -350,9 +373,43 @@ def _write_rows(sheet: Worksheet, result: FileResult) -> None:
     _write_table(
         sheet,
         [*ROW_HEADERS, *original_headers],
-        lambda: ((input_row_values(row), row.status) for row in result.rows),
+        lambda: ((_workbook_row_values(row, result.headers), row.status) for row in result.rows),
         status_column,
     )
+
+
+def _workbook_row_values(row: RowResult, headers: Sequence[str]) -> list[CellValue]:
+    """Return a Rows sheet row, with a warning for each cell the workbook cannot store as it is."""
+    values = input_row_values(row)
+    changed = [
+        _column_name(headers, position)
+        for position, cell in enumerate(row.cells)
+        if not _storable(cell)
+    ]
+    if changed:
+        warnings = [
+            f'Warning: Column "{name}": this workbook shows control characters as '
+            f"{_REPLACEMENT} and cuts text at {MAX_CELL_TEXT:,} characters, which is all a "
+            "workbook can store; the input file keeps the original"
+            for name in changed
+        ]
+        problems = values[_PROBLEMS_COLUMN]
+        values[_PROBLEMS_COLUMN] = lines([str(problems), *warnings] if problems else warnings)
+    return values
+
+
+def _rows_with_unstorable_cells(rows: Iterable[RowResult]) -> list[int]:
+    return [row.number for row in rows if not all(_storable(cell) for cell in row.cells)]
+
+
+def _storable(text: str) -> bool:
+    return len(text) <= MAX_CELL_TEXT and ILLEGAL_CHARACTERS_RE.search(text) is None
+
+
+def _column_name(headers: Sequence[str], position: int) -> str:
+    if position < len(headers) and headers[position]:
+        return headers[position]
+    return f"column {position + 1}"
 
 
 def input_row_values(row: RowResult) -> list[CellValue]:
@@ -379,6 +436,7 @@ def _write_table(
     count, widths = _set_widths(sheet, [headers, *(values for values, _ in rows())])
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count}"
+    _print_across(sheet)
     _append_header(sheet, headers)
 
     for row_index, (values, status) in enumerate(rows(), start=2):
@@ -389,6 +447,13 @@ def _write_table(
         for column, number_format in number_formats.items():
             cells[column].number_format = number_format
         _append_fitted(sheet, row_index, cells, widths)
+
+
+def _print_across(sheet: Worksheet) -> None:
+    """Print a table in landscape with its header row on every page, so each page can be read."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.print_title_rows = "1:1"
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
 
 def _append_header(sheet: Worksheet, headers: Sequence[str]) -> None:
@@ -427,7 +492,7 @@ def _storable_text(text: str) -> str:
     # NOTE: XML cannot hold most control characters, so each one is replaced by
     # U+FFFD, and text over Excel's cell limit is cut. Both change the original,
     # and so does XML parsing, which reads a carriage return back as a line feed.
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    text = ILLEGAL_CHARACTERS_RE.sub(_REPLACEMENT, text)
     return text[:MAX_CELL_TEXT]
 
 
