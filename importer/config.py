@@ -1,34 +1,53 @@
 """Settings for a run, from the config file, the environment and the flags.
 
 Precedence, lowest first: `ghl-fulfill.toml` in the working folder (or the
-file named by --config), then GHL_TOKEN, GHL_LOCATION_ID and GHL_BASE_URL in
-the environment, then command-line flags. An agency gives each location its
-own token in a `[locations.<id>]` table of the file or in a
-GHL_TOKEN_<location id> environment variable. Each setting remembers where it
-came from, so that messages can say where to change it. The token's value
-is never part of a message or of the settings' repr.
+file named by --config), then GHL_TOKEN, GHL_TOKEN_FILE, GHL_LOCATION_ID,
+GHL_BASE_URL and GHL_STATE_DIR in the environment, then command-line flags.
+An agency gives each location its own token in a `[locations.<id>]` table of
+the file or in a GHL_TOKEN_<location id> environment variable, which wins.
+Each setting remembers where it came from, so that messages can say where to
+change it.
+
+The token is given as text (token, GHL_TOKEN) or as a token file whose first
+line is the token (token_file, GHL_TOKEN_FILE, --token-file). The two forms
+are one setting: a higher level's token file replaces a lower level's token
+and the other way round, so the environment still beats the config file.
+Both forms on one level are rejected, because either choice could send a
+token the user did not mean. A token file is read only when its level wins.
+
+The token's value is never part of a message or of the settings' repr. A
+config file that contains a token, and a token file, draw a warning when
+other users may read or change them (POSIX permissions only).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import os
 import re
+import shlex
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+import httpx
 
 from importer.client import DEFAULT_BASE_URL, Credential, RateLimit, RetryPolicy
 from importer.errors import ConfigError
 from importer.load import LoadOptions
+
+logger = logging.getLogger("importer.config")
 
 CONFIG_FILE_NAME = "ghl-fulfill.toml"
 DEFAULT_SOURCE = "the default"
 SANDBOX_SOURCE = "the built-in sandbox"
 _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "token": str,
+    "token_file": str,
     "location_id": str,
     "base_url": str,
     "notify_customer": bool,
@@ -36,6 +55,12 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
     "concurrency": int,
     "timeout_seconds": (int, float),
     "max_file_mb": (int, float),
+    "max_uncompressed_mb": (int, float),
+    "max_compression_ratio": int,
+    "max_rows": int,
+    "max_columns": int,
+    "max_cell_characters": int,
+    "max_sheet_cells": int,
     "templates_dir": str,
     "strict_tracking": bool,
     "state_dir": str,
@@ -51,6 +76,7 @@ _FILE_KEYS: dict[str, type | tuple[type, ...]] = {
 _LOCATION_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 _TYPE_NAMES = {
     "token": "text in quotes",
+    "token_file": "a file path in quotes",
     "location_id": "text in quotes",
     "base_url": "text in quotes",
     "notify_customer": "true or false",
@@ -58,6 +84,12 @@ _TYPE_NAMES = {
     "concurrency": "a whole number",
     "timeout_seconds": "a number of seconds",
     "max_file_mb": "a number of megabytes",
+    "max_uncompressed_mb": "a number of megabytes",
+    "max_compression_ratio": "a whole number",
+    "max_rows": "a whole number",
+    "max_columns": "a whole number",
+    "max_cell_characters": "a whole number",
+    "max_sheet_cells": "a whole number",
     "templates_dir": "a folder path in quotes",
     "strict_tracking": "true or false",
     "state_dir": "a folder path in quotes",
@@ -70,12 +102,14 @@ _TYPE_NAMES = {
     "daily_reserve": "a whole number",
     "locations": "a table per location, like [locations.3SwdhCu3svxI8AKsPJt6]",
 }
-_LOCATION_KEYS = {"token"}
+_LOCATION_KEYS = {"token", "token_file"}
 # Printable ASCII without spaces: what an HTTP header can carry as a bearer token.
 _TOKEN = re.compile(r"[!-~]+")
 _LOCATION_TOKEN_VARIABLE = "GHL_TOKEN_"
+_TOKEN_FILE_VARIABLE = "GHL_TOKEN_FILE"
 _ENVIRONMENT = {
     "GHL_TOKEN": "token",
+    _TOKEN_FILE_VARIABLE: "token_file",
     "GHL_LOCATION_ID": "location_id",
     "GHL_BASE_URL": "base_url",
     "GHL_STATE_DIR": "state_dir",
@@ -142,30 +176,20 @@ def load_settings(
     """Merge the config file, environment and flags (flags with value None are unset)."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    # Files that contain a token, each checked once for permissions that other users pass.
+    secret_files: dict[Path, str] = {}
 
     path = config_path or cwd / CONFIG_FILE_NAME
     if config_path is not None or path.is_file():
-        for key, value in _read_config_file(path).items():
-            values[key], sources[key] = value, f"{key} in {path}"
+        _apply_level(values, sources, _file_level(path, secret_files))
+    _apply_level(values, sources, _environment_level(environ, cwd))
+    _apply_level(values, sources, _flag_level(flags, cwd))
 
-    for variable, key in _ENVIRONMENT.items():
-        if environ.get(variable):
-            values[key], sources[key] = (
-                environ[variable].strip(),
-                f"the {variable} environment variable",
-            )
-    if "state_dir" in values and sources["state_dir"].startswith("the GHL_"):
-        # A folder in the environment is taken from the working folder, as in a shell.
-        values["state_dir"] = cwd / Path(values["state_dir"]).expanduser()
-
-    for key, value in flags.items():
-        if value is not None:
-            values[key], sources[key] = value, f"the --{key.replace('_', '-')} option"
-
+    token, token_source = _default_token(values, sources, secret_files)
     settings = Settings(
-        token=values.get("token", "").strip(),
-        token_source=sources.get("token", ""),
-        location_tokens=_location_tokens(values.get("locations", {}), path, environ),
+        token=token,
+        token_source=token_source,
+        location_tokens=_location_tokens(values.get("locations", {}), path, environ, secret_files),
         location_id=values.get("location_id", ""),
         location_source=sources.get("location_id", ""),
         base_url=values.get("base_url", DEFAULT_BASE_URL).rstrip("/"),
@@ -194,7 +218,93 @@ def load_settings(
         _check_token(credential.token, credential.source)
     _check_location(settings)
     _check_limits(settings, sources)
+    for secret_file, kind in secret_files.items():
+        warn_if_shared(secret_file, kind)
     return settings
+
+
+# A level of settings: setting -> (value, where it came from).
+_Level = dict[str, tuple[Any, str]]
+
+
+def _file_level(path: Path, secret_files: dict[Path, str]) -> _Level:
+    """Read the config file's settings; a token file's path is taken from the file's folder."""
+    data = _read_config_file(path)
+    _check_one_token_form(data, f"{path}: both token and token_file are set")
+    if _contains_token(data):
+        secret_files.setdefault(path, "config file")
+    if "token_file" in data:
+        data["token_file"] = path.parent / Path(data["token_file"]).expanduser()
+    return {key: (value, f"{key} in {path}") for key, value in data.items()}
+
+
+def _environment_level(environ: Mapping[str, str], cwd: Path) -> _Level:
+    """Read the GHL_ variables that set one setting each (not the per-location tokens)."""
+    level: _Level = {
+        key: (environ[variable].strip(), f"the {variable} environment variable")
+        for variable, key in _ENVIRONMENT.items()
+        if environ.get(variable, "").strip()
+    }
+    _check_one_token_form(
+        level, f"Both GHL_TOKEN and {_TOKEN_FILE_VARIABLE} are set in the environment"
+    )
+    # A path in the environment is taken from the working folder, as in a shell.
+    for key in ("state_dir", "token_file"):
+        if key in level:
+            text, source = level[key]
+            level[key] = (cwd / Path(text).expanduser(), source)
+    return level
+
+
+def _flag_level(flags: Mapping[str, Any], cwd: Path) -> _Level:
+    level: _Level = {}
+    for key, value in flags.items():
+        if value is None:
+            continue
+        if key == "token_file":
+            value = cwd / value
+        level[key] = (value, f"the --{key.replace('_', '-')} option")
+    return level
+
+
+# The token's two forms: a level that sets one replaces the other set by a lower level.
+_RIVAL_TOKEN_KEYS = {"token": "token_file", "token_file": "token"}
+
+
+def _apply_level(values: dict[str, Any], sources: dict[str, str], level: _Level) -> None:
+    """Lay one level's settings over the lower levels' (value, source) pairs."""
+    for key, (value, source) in level.items():
+        rival = _RIVAL_TOKEN_KEYS.get(key)
+        if rival is not None:
+            values.pop(rival, None)
+            sources.pop(rival, None)
+        values[key], sources[key] = value, source
+
+
+def _check_one_token_form(level: Mapping[str, object], problem: str) -> None:
+    """Reject a level that gives a token both as text and as a file; `problem` names the level."""
+    if "token" in level and "token_file" in level:
+        raise ConfigError(f"{problem}. Keep one of them, so that it is clear which token is sent.")
+
+
+def _contains_token(data: Mapping[str, Any]) -> bool:
+    """Tell whether a config file's settings contain a token's text (not a token file's path)."""
+    if data.get("token"):
+        return True
+    tables = data.get("locations", {})
+    return any(isinstance(entry, dict) and entry.get("token") for entry in tables.values())
+
+
+def _default_token(
+    values: Mapping[str, Any], sources: Mapping[str, str], secret_files: dict[Path, str]
+) -> tuple[str, str]:
+    """Return the run's default token and where it came from: text, or a token file's first line."""
+    if "token_file" in values:
+        token_file = values["token_file"]
+        source = f"the token file {token_file} (from {sources['token_file']})"
+        secret_files.setdefault(token_file, "token file")
+        return read_token_file(token_file, sources["token_file"]), source
+    return values.get("token", "").strip(), sources.get("token", "")
 
 
 def require_credentials(settings: Settings, *, dry_run_hint: bool = True) -> None:
@@ -206,8 +316,8 @@ def require_credentials(settings: Settings, *, dry_run_hint: bool = True) -> Non
     if not settings.has_token:
         hint = " (or use --dry-run to check a file without sending)" if dry_run_hint else ""
         raise ConfigError(
-            'No HighLevel token is set: set the GHL_TOKEN environment variable or token = "..." '
-            f"in {CONFIG_FILE_NAME}{hint}."
+            "No HighLevel token is set: set the GHL_TOKEN environment variable, or "
+            f'token = "..." or token_file = "PATH" in {CONFIG_FILE_NAME}{hint}.'
         )
 
 
@@ -222,18 +332,41 @@ def require_location(settings: Settings, path: Path) -> None:
 
 
 def _location_tokens(
-    table: Mapping[str, Any], path: Path, environ: Mapping[str, str]
+    table: Mapping[str, Any],
+    path: Path,
+    environ: Mapping[str, str],
+    secret_files: dict[Path, str],
 ) -> dict[str, Credential]:
-    """Read each location's own token: the config file's tables, then the environment."""
-    tokens: dict[str, Credential] = {}
+    """Read each location's own token: the environment's, else the config file's table.
+
+    A location's token file is read only when no GHL_TOKEN_<location> replaces it.
+    """
+    tokens = _environment_location_tokens(environ)
     for location_id, entry in table.items():
         _check_location_entry(location_id, entry, path)
-        if entry.get("token"):
-            source = f"[locations.{location_id}] in {path}"
+        if location_id in tokens:
+            continue
+        source = f"[locations.{location_id}] in {path}"
+        if entry.get("token_file"):
+            token_file = path.parent / Path(entry["token_file"]).expanduser()
+            secret_files.setdefault(token_file, "token file")
+            token = read_token_file(token_file, f"token_file of {source}")
+            tokens[location_id] = Credential(
+                token, f"the token file {token_file} (from token_file of {source})"
+            )
+        elif entry.get("token"):
             tokens[location_id] = Credential(entry["token"].strip(), source)
+    return tokens
 
+
+def _environment_location_tokens(environ: Mapping[str, str]) -> dict[str, Credential]:
+    """Read the GHL_TOKEN_<location id> variables."""
+    tokens: dict[str, Credential] = {}
     for variable, value in environ.items():
         if not variable.startswith(_LOCATION_TOKEN_VARIABLE) or not value.strip():
+            continue
+        # GHL_TOKEN_FILE names the default token's file; no location ID is "FILE".
+        if variable == _TOKEN_FILE_VARIABLE:
             continue
         location_id = variable.removeprefix(_LOCATION_TOKEN_VARIABLE)
         if not _LOCATION_ID.fullmatch(location_id):
@@ -243,6 +376,92 @@ def _location_tokens(
             )
         tokens[location_id] = Credential(value.strip(), f"the {variable} environment variable")
     return tokens
+
+
+def read_token_file(path: Path, named_by: str) -> str:
+    """Return the token on the first line of a token file, without its line ending.
+
+    `named_by` is the setting that names the file, for messages. Raises
+    ConfigError naming the file, and never its content, when the file is
+    missing, not a regular file, unreadable, too large, not text or empty.
+    A symbolic link is followed: secret stores often link the file into place.
+    """
+    where = f"The token file {path} (from {named_by})"
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{where} does not exist. Check the path, or create the file.") from None
+    except OSError as error:
+        raise ConfigError(f"{where} could not be read ({error.strerror}).") from None
+    # A FIFO or a device would block or never end, so only a regular file is opened.
+    if not stat.S_ISREG(status.st_mode):
+        raise ConfigError(f"{where} is not a file. Name the file that contains the token.")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(_TOKEN_FILE_MAX_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(
+            f"{where} could not be read ({error.strerror}). Check that the user running "
+            "ghl-fulfill may read it."
+        ) from None
+    return _token_from_bytes(data, where)
+
+
+# A token is a few hundred characters at most; a larger file is the wrong file.
+_TOKEN_FILE_MAX_BYTES = 64 * 1024
+
+
+def _token_from_bytes(data: bytes, where: str) -> str:
+    """Return the first line of a token file's bytes, stripped; the messages never quote them."""
+    if len(data) > _TOKEN_FILE_MAX_BYTES:
+        raise ConfigError(
+            f"{where} is larger than {_TOKEN_FILE_MAX_BYTES // 1024} KB, too large for a token "
+            "file. It should contain only the token, on its first line."
+        )
+    try:
+        # utf-8-sig drops the byte order mark that Windows Notepad may write.
+        text: str | None = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\0" in text:
+        raise ConfigError(
+            f"{where} is not a text file. It should contain only the token, as plain text on "
+            "its first line."
+        )
+    lines = text.splitlines()
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise ConfigError(f"{where} is empty. Put the token on its first line.")
+    return token
+
+
+# Read or write permission for the file's group or for all other users.
+_SHARED_BITS = stat.S_IRGRP | stat.S_IWGRP | stat.S_IROTH | stat.S_IWOTH
+
+
+def warn_if_shared(path: Path, kind: str) -> None:
+    """Warn when a file that contains a token may be read or changed by other users.
+
+    Only POSIX permission bits are checked, so Windows is skipped; access
+    control lists and the folders above the file are not checked either.
+    """
+    if os.name == "nt":
+        return
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if not mode & _SHARED_BITS:
+        return
+    logger.warning(
+        "The %s %s contains a HighLevel token and other users may read or change it "
+        "(permissions %04o). Make it private with: chmod 600 %s",
+        kind,
+        path,
+        mode,
+        shlex.quote(str(path)),
+        extra={"fields": {"event": "token_file_shared", "file": str(path), "mode": f"{mode:04o}"}},
+    )
 
 
 def _check_token(token: str, source: str) -> None:
@@ -270,26 +489,62 @@ def _check_location_entry(location_id: str, entry: object, path: Path) -> None:
     if unknown:
         raise ConfigError(
             f"{path}: [locations.{location_id}] has the unknown setting {unknown[0]!r}; "
-            "a location's table takes only token."
+            "a location's table takes only token or token_file."
         )
-    if not isinstance(entry.get("token", ""), str):
-        raise ConfigError(f"{path}: the token of [locations.{location_id}] must be text in quotes.")
+    for key in ("token", "token_file"):
+        if not isinstance(entry.get(key, ""), str):
+            raise ConfigError(
+                f"{path}: the {key} of [locations.{location_id}] must be text in quotes."
+            )
+    _check_one_token_form(
+        entry, f"{path}: [locations.{location_id}] sets both token and token_file"
+    )
 
 
 def check_base_url(url: str, source: str) -> None:
-    """Allow HTTPS, and plain HTTP only to this machine (the sandbox)."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
+    """Allow HTTPS, and plain HTTP only to this machine (the sandbox).
+
+    The address is parsed as httpx parses it, because httpx is what connects.
+    Text that parsers read differently (spaces, line breaks, backslashes, an
+    @ sign) is rejected before parsing. Only the names that are loopback on
+    their own count as this machine: localhost, 127.0.0.0/8 and ::1, so
+    0x7f000001 or 2130706433 (which some resolvers map to 127.0.0.1) are
+    rejected. NOTE: localhost is trusted to be this machine as RFC 6761 asks,
+    although a hosts file could map it elsewhere.
+    """
+    where = f"The API address from {source}"
+    # An @ sign is checked first so that a password is never repeated in a message.
+    if "@" in url:
         raise ConfigError(
-            f"The API address from {source} must not contain a user name or password."
+            f"{where} must not contain a user name or password (it contains an @ sign). "
+            "The token is sent in a header, never in the address."
         )
-    if parts.scheme == "https" and parts.hostname:
+    if any(char.isspace() or not char.isprintable() for char in url):
+        raise ConfigError(
+            f"{where} contains a space, tab, line break or other invisible character; "
+            f"remove it. The address read was {url!r}."
+        )
+    if "\\" in url:
+        raise ConfigError(f"{where} contains a backslash; use / in web addresses ({url!r}).")
+    try:
+        parsed = httpx.URL(url)
+        # The host is decoded on access, which checks an IDNA name such as xn--bcher-kva.
+        parsed.host  # noqa: B018
+    except (httpx.InvalidURL, ValueError):
+        raise ConfigError(
+            f"{where} is not a valid web address ({url!r}). Write it like {DEFAULT_BASE_URL}."
+        ) from None
+    if parsed.query or parsed.fragment or "?" in url or "#" in url:
+        raise ConfigError(f"{where} must not contain ? or # ({url!r}); give the address alone.")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ConfigError(f"{where} has the port {parsed.port}; a port is from 1 to 65535.")
+    if parsed.scheme == "https" and parsed.host:
         return
-    if parts.scheme == "http" and _is_loopback(parts.hostname or ""):
+    if parsed.scheme == "http" and _is_loopback(parsed.host):
         return
     raise ConfigError(
         f"The API address {url!r} from {source} is not allowed: use https://, "
-        "or http:// only for 127.0.0.1 or localhost (the sandbox)."
+        "or http:// only for 127.0.0.1, [::1] or localhost (the sandbox)."
     )
 
 
@@ -341,18 +596,37 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+# Each load limit's setting: its default, its largest allowed value and how the
+# value becomes a LoadOptions field. The largest values are a spreadsheet's own
+# limits where one exists.
+_LOAD_LIMITS: dict[str, tuple[float, float, str, int]] = {
+    # setting: (default, largest, LoadOptions field, factor to the field's unit)
+    "max_file_mb": (200, 100_000, "max_file_bytes", 1024 * 1024),
+    "max_uncompressed_mb": (1024, 1_000_000, "max_uncompressed_bytes", 1024 * 1024),
+    "max_compression_ratio": (100, 100_000, "max_compression_ratio", 1),
+    "max_rows": (1_000_000, 1_048_575, "max_rows", 1),
+    "max_columns": (1_000, 16_384, "max_columns", 1),
+    "max_cell_characters": (32_767, 100_000_000, "max_cell_characters", 1),
+    "max_sheet_cells": (20_000_000, 17_179_869_184, "max_sheet_cells", 1),
+}
+
+
 def _load_options(values: dict[str, Any], sources: dict[str, str]) -> LoadOptions:
-    max_file_mb = values.get("max_file_mb", 200)
-    if not 0 < max_file_mb <= 100_000:
-        raise ConfigError(
-            f"max_file_mb (from {sources['max_file_mb']}) must be more than 0 and at most 100000."
-        )
+    limits = {}
+    for setting, (default, largest, option, factor) in _LOAD_LIMITS.items():
+        value = values.get(setting, default)
+        if not 0 < value <= largest:
+            raise ConfigError(
+                f"{setting} (from {sources[setting]}) must be more than 0 "
+                f"and at most {largest:.0f}."
+            )
+        limits[option] = int(value * factor)
     return LoadOptions(
         delimiter=values.get("delimiter"),
         encoding=values.get("encoding"),
         sheet=values.get("sheet"),
         header_row=values.get("header_row"),
-        max_file_bytes=int(max_file_mb * 1024 * 1024),
+        **limits,
     )
 
 

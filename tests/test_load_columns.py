@@ -183,12 +183,16 @@ def test_unclosed_quote_near_end_reported(tmp_path: Path, monkeypatch: pytest.Mo
     assert isinstance(message, str) and "never closed" in message
 
 
-def test_cell_over_csv_field_limit_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A quoted cell of 200,000 characters is read by the csv path as by pyarrow."""
+def test_cell_over_limit_rejected_by_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quoted cell of 200,000 characters is rejected by the csv path as by pyarrow."""
     path = tmp_path / "long_cell.csv"
     path.write_text(HEADER + '\nA1,1Z1,UPS,"' + "x" * 200_000 + '",1\n', encoding="utf-8")
-    table = read(path, columnar=False, monkeypatch=monkeypatch)
-    assert not isinstance(table, str) and len(table.rows[0].cells[3]) == 200_000
+    by_rows = read(path, columnar=False, monkeypatch=monkeypatch)
+    by_columns = read(path, columnar=True, monkeypatch=monkeypatch)
+    assert (
+        isinstance(by_rows, str) and "row 2, column D: the cell has 200,000 characters" in by_rows
+    )
+    assert by_columns == by_rows
 
 
 @pytest.mark.parametrize("columnar", [True, False])

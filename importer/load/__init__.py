@@ -16,6 +16,7 @@ from importer.load.files import (
     check_options,
     check_size,
     check_unchanged,
+    is_text_with_nul,
     lock_file_note,
     read_head,
     renamed_note,
@@ -105,6 +106,8 @@ def _load_content(path: Path, head: bytes, reading: Reading) -> Table:
     kind = sniff(head)
     if kind == "binary" and reading.options.encoding is not None:
         kind = "text"  # UTF-16 or UTF-32 without a byte order mark has NUL bytes
+    if kind == "binary" and is_text_with_nul(head):
+        kind = "text"  # the text reader names the row of the NUL byte
     suffix = path.suffix.lower()
 
     if kind == "ods":

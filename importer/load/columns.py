@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from importer.load.limits import check_row, too_long_cell, too_many_rows
 from importer.load.records import (
     ABOVE_HEADER,
     BLANK_ROW,
@@ -33,6 +34,7 @@ from importer.load.records import (
     REPEATED_HEADER,
     TOTALS_ROW,
     IgnoredRow,
+    LoadOptions,
     RawRow,
     Reading,
     Rows,
@@ -93,10 +95,15 @@ def read_columns(
     header = head_rows[position]
 
     body = start + len(head[: record_ends[position]].encode("utf-8"))
-    columns = _parse_body(pa.py_buffer(data)[body:], delimiter, len(header.cells), quoted)
+    for row in head_rows[: position + 1]:
+        check_row(path, row, reading.options)
+    width = len(header.cells)
+    if width > reading.options.max_columns:
+        return None  # the csv module reads the file and names the row that is too wide
+    columns = _parse_body(pa.py_buffer(data)[body:], delimiter, width, quoted)
     if columns is None:
         return None
-    table = _build(path, head_rows[: position + 1], columns, notes)
+    table = _build(path, head_rows[: position + 1], columns, notes, reading.options)
     # The parser's buffers are free now; hand their memory back instead of
     # keeping it for later allocations, so the run's peak memory stays lower.
     pa.default_memory_pool().release_unused()
@@ -209,12 +216,19 @@ def _parse_body(
 
 
 def _build(
-    path: Path, head_rows: Sequence[RawRow], columns: list[pa.ChunkedArray], notes: list[str]
+    path: Path,
+    head_rows: Sequence[RawRow],
+    columns: list[pa.ChunkedArray],
+    notes: list[str],
+    options: LoadOptions,
 ) -> Table:
     header = head_rows[-1]
     count = len(columns[0])
     check_row_count(path, len(head_rows) - 1 + count)
+    if len(head_rows) + count > options.max_rows:
+        raise too_many_rows(path, len(head_rows) + count, options.max_rows)
     numbers = np.arange(header.number + 1, header.number + 1 + count, dtype=np.int64)
+    _check_cell_lengths(path, columns, numbers, options.max_cell_characters)
 
     width = max(used_width(header.cells), _used_columns(columns))
     columns = columns[:width]
@@ -241,6 +255,20 @@ def _build(
         sheet=None,
         notes=tuple(notes),
     )
+
+
+def _check_cell_lengths(
+    path: Path, columns: Sequence[pa.ChunkedArray], numbers: np.ndarray, limit: int
+) -> None:
+    """Raise InputFileError for the first cell, column by column, over max_cell_characters."""
+    for index, column in enumerate(columns):
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is None or longest <= limit:
+            continue
+        position = pc.index(pc.greater(lengths, limit), True).as_py()
+        length = lengths[position].as_py()
+        raise too_long_cell(path, int(numbers[position]), index + 1, length, limit)
 
 
 def _data_rows(columns: list[pa.ChunkedArray], numbers: np.ndarray, keep: np.ndarray) -> Rows:

@@ -8,7 +8,7 @@ from pathlib import Path
 from importer.errors import InputFileError, UsageError
 from importer.load.records import CONFIG_FILE, LoadOptions
 
-_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # An OpenDocument file stores its uncompressed "mimetype" member first, so the
@@ -154,7 +154,7 @@ def os_error_message(error: OSError) -> str:
 
 def sniff(head: bytes) -> str:
     """Return "ods", "zip", "ole2", "text" or "binary" from the first bytes of a file."""
-    if head.startswith(_ZIP_MAGIC):
+    if head.startswith(ZIP_MAGIC):
         if head[_ODS_MIMETYPE_OFFSET:].startswith(_ODS_MIMETYPE):
             return "ods"
         return "zip"
@@ -163,6 +163,27 @@ def sniff(head: bytes) -> str:
     if head.startswith(UTF16_BOMS) or b"\x00" not in head:
         return "text"
     return "binary"
+
+
+# Text has no NUL bytes and few control characters; random or binary data has
+# many of both. UTF-16 text without a byte order mark is half NUL bytes. A
+# short file is still text with one NUL byte, but with no other control byte.
+_MAX_NUL_SHARE = 0.01
+_MAX_CONTROL_SHARE = 0.01
+_CONTROL_BYTES = bytes(code for code in range(32) if chr(code) not in "\t\n\r\f")
+
+
+def is_text_with_nul(head: bytes) -> bool:
+    """Tell whether the start of a file is text apart from a few NUL bytes.
+
+    A CSV export can carry a stray NUL byte in a cell. The text reader then
+    reports its row, where a file of unknown format would get no row at all.
+    """
+    nul_count = head.count(b"\x00")
+    if not nul_count or nul_count > max(len(head) * _MAX_NUL_SHARE, 1):
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES)) - nul_count
+    return controls <= len(head) * _MAX_CONTROL_SHARE
 
 
 def renamed_note(path: Path, content: str) -> list[str]:

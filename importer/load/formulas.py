@@ -10,18 +10,18 @@ what they are, so that the row is rejected with the cell named.
 from __future__ import annotations
 
 import io
-import posixpath
 import zipfile
 from collections.abc import Sequence
 from xml.etree import ElementTree
 
+import defusedxml.ElementTree as SafeElementTree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.exceptions import CellCoordinatesException
 
+from importer.load.archive import sheet_targets
 from importer.load.records import RawRow
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PACKAGE_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 Cell = tuple[int, int]  # (row, column), counted from 1
 
@@ -46,15 +46,27 @@ def mark_formula_cells(
 
 def _formula_cells(data: bytes) -> dict[Cell, str]:
     cells: dict[Cell, str] = {}
-    for _, element in ElementTree.iterparse(io.BytesIO(data)):
+    # defusedxml rejects entity declarations; the archive check has already
+    # turned away any member with a DTD, so this is a second guard.
+    for _, element in SafeElementTree.iterparse(io.BytesIO(data)):
         if element.tag != _MAIN + "c":
             continue
         text = _damaged_text(element)
-        if text is not None:
-            column_letters, row = coordinate_from_string(element.get("r", ""))
-            cells[(row, column_index_from_string(column_letters))] = text
+        position = _position(element.get("r", "")) if text is not None else None
+        if text is not None and position is not None:
+            cells[position] = text
         element.clear()
     return cells
+
+
+def _position(reference: str) -> Cell | None:
+    # A cell without a valid reference cannot be matched to the row calamine
+    # gave, so its formula is left as calamine read it.
+    try:
+        column_letters, row = coordinate_from_string(reference)
+        return row, column_index_from_string(column_letters)
+    except (CellCoordinatesException, ValueError):
+        return None
 
 
 def _damaged_text(cell: ElementTree.Element) -> str | None:
@@ -91,23 +103,4 @@ def _note(count: int) -> str:
 
 
 def _sheet_member(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
-    """Find the ZIP member of a sheet through xl/workbook.xml and its relationships."""
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return None
-
-    targets = {
-        relation.get("Id"): relation.get("Target", "")
-        for relation in relations.iter(_PACKAGE_RELATIONSHIPS + "Relationship")
-    }
-    for sheet in workbook.iter(_MAIN + "sheet"):
-        if sheet.get("name") == sheet_name:
-            target = targets.get(sheet.get(_RELATIONSHIPS + "id"), "")
-            if not target:
-                return None
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return posixpath.normpath(posixpath.join("xl", target))
-    return None
+    return sheet_targets(archive).get(sheet_name)

@@ -182,7 +182,20 @@ class LoadOptions:
     encoding: str | None = None  # Python codec name of a text file
     sheet: str | int | None = None  # workbook sheet: its name, or its position counting from 1
     header_row: int | None = None  # the header's row number, as a spreadsheet shows it
-    max_file_bytes: int = 200 * 1024 * 1024
+    # Limits that a real export stays far below and a hostile file (a ZIP bomb, a
+    # sheet claiming a cell at XFD1048576) reaches at once. Each is a setting of
+    # CONFIG_FILE, named in the message of a file that goes over it.
+    max_file_bytes: int = 200 * 1024 * 1024  # max_file_mb
+    # max_uncompressed_mb: all members of a workbook's ZIP archive together, unpacked
+    max_uncompressed_bytes: int = 1024 * 1024 * 1024
+    # max_compression_ratio: unpacked to packed size, of each large member and of the archive
+    max_compression_ratio: int = 100
+    max_rows: int = 1_000_000  # max_rows: rows of a CSV file or sheet, blank rows included
+    max_columns: int = 1_000  # max_columns
+    max_cell_characters: int = 32_767  # max_cell_characters: Excel's own limit for one cell
+    # max_sheet_cells: rows times columns of a sheet's used range, empty cells
+    # included, which is what the workbook reader allocates (32 bytes each)
+    max_sheet_cells: int = 20_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 
 from importer.errors import InputFileError
+from importer.load.limits import check_raw_rows
 from importer.load.records import (
     ABOVE_HEADER,
     BLANK_ROW,
@@ -82,6 +83,7 @@ def build_table(
     reading: Reading,
 ) -> Table:
     check_row_count(path, len(raw_rows) - 1)
+    check_raw_rows(path, raw_rows, reading.options)
     position = header_position(path, raw_rows, reading)
     header = raw_rows[position]
     width = max(used_width(row.cells) for row in raw_rows[position:])

@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 from importer.errors import InputFileError
 from importer.load import columns
 from importer.load.files import UTF16_BOMS, os_error_message, renamed_note
+from importer.load.limits import check_row, too_long_cell, too_many_rows
 from importer.load.records import (
     CONFIG_FILE,
     DELIMITERS,
@@ -19,6 +22,7 @@ from importer.load.records import (
     MAX_COLUMNS,
     WORKBOOK_SUFFIXES,
     HeaderScore,
+    LoadOptions,
     RawRow,
     Reading,
     Table,
@@ -37,8 +41,8 @@ _MARKUP_STARTS = ("<!doctype", "<html", "<?xml", "<table", "<meta", "<head", "<b
 _SEPARATOR_LINE_CHARACTERS = 8
 # Delimiters are detected from the lines in this much text at the start of the file.
 _SAMPLE_CHARACTERS = 1024 * 1024
-# The largest cell the csv module reads: the largest value its limit takes on
-# every platform (a C long is 32 bits on Windows).
+# The largest value the csv module's field size limit takes on every platform
+# (a C long is 32 bits on Windows).
 _MAX_CELL_CHARACTERS = 2**31 - 1
 _DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 
@@ -68,7 +72,8 @@ def load_text(path: Path, reading: Reading) -> Table:
 
     _add_text_notes(path, reading, notes)
     text, delimiter, first_line = _csv_layout(text, reading, notes)
-    raw_rows = _parse_csv(path, text, delimiter, first_line)
+    _check_nul(path, text, delimiter, first_line)
+    raw_rows = _parse_csv(path, text, delimiter, first_line, reading.options)
     _check_cut_off(path, text, raw_rows)
     if not is_results_rows(raw_rows):
         return build_table(path, raw_rows, None, notes, reading)
@@ -87,7 +92,10 @@ def _starts_as_results_rows(data: bytes) -> bool:
     head = data[:_RESULTS_HEADER_BYTES].decode("utf-8-sig", errors="replace")
     first_line = next(iter(head.lstrip().splitlines()), "")
     for delimiter in DELIMITERS:
-        cells = next(csv.reader([first_line], delimiter=delimiter, strict=False), [])
+        try:
+            cells = next(csv.reader([first_line], delimiter=delimiter, strict=False), [])
+        except csv.Error:
+            continue  # a cell over the field size limit; the full read reports it
         if is_results_rows([RawRow(1, tuple(cells))]):
             return True
     return False
@@ -171,6 +179,37 @@ def _check_cut_off(path: Path, text: str, raw_rows: Sequence[RawRow]) -> None:
             f"{len(before.cells)} cells and the file ends in the middle of a line, so "
             "the export looks cut off; export the file again",
         )
+
+
+def _check_nul(path: Path, text: str, delimiter: str, first_line: int) -> None:
+    """Reject text with a NUL character, naming its row and column.
+
+    No spreadsheet program writes one into a CSV file. A NUL byte comes from a
+    damaged file or a file that is not text, and a cell containing one would
+    be sent to HighLevel as it is.
+    """
+    offset = text.find("\x00")
+    if offset < 0:
+        return
+    prefix = text[:offset]
+    row, column = _position_of(prefix, delimiter)
+    line = first_line + prefix.count("\n")
+    raise InputFileError(
+        path,
+        f"row {row}, column {get_column_letter(column)} (line {line}) contains a NUL "
+        "character (byte 0x00), which a CSV file never contains, so the file is damaged "
+        "or is not a CSV export; remove the character or export the file again",
+    )
+
+
+def _position_of(prefix: str, delimiter: str) -> tuple[int, int]:
+    """Return the row and column, from 1, of the character that follows `prefix`."""
+    csv.field_size_limit(_MAX_CELL_CHARACTERS)
+    reader = csv.reader(io.StringIO(prefix, newline=""), delimiter=delimiter, strict=False)
+    records = list(reader)
+    if not prefix or (prefix.endswith(("\n", "\r")) and not _ends_inside_quotes(prefix, delimiter)):
+        return len(records) + 1, 1
+    return len(records), max(len(records[-1]), 1)
 
 
 def _delimiter_name(delimiter: str) -> str:
@@ -303,13 +342,15 @@ def _best_score(lines: Sequence[str], delimiter: str, header_score: HeaderScore)
         return 0
 
 
-def _parse_csv(path: Path, text: str, delimiter: str, first_line: int) -> list[RawRow]:
+def _parse_csv(
+    path: Path, text: str, delimiter: str, first_line: int, options: LoadOptions
+) -> list[RawRow]:
     """Split the text into records; `first_line` is the file line the text starts on."""
     recorder = columns.LineRecorder(text)
-    # The csv module rejects cells over 131,072 characters by default, but
-    # pyarrow's reader of large files accepts them. So both read any cell, and
-    # the file size limit still bounds its size.
-    csv.field_size_limit(_MAX_CELL_CHARACTERS)
+    # The csv module stops at a cell longer than its field size limit, which
+    # bounds the memory one cell takes. The limit is a setting of the module,
+    # not of a reader, so every CSV read in this process shares it.
+    csv.field_size_limit(options.max_cell_characters)
     # strict=False reads stray quotes the way Excel does, for example 24" in an
     # unquoted cell; an unclosed quote is checked for after the loop.
     reader = csv.reader(recorder, delimiter=delimiter, quotechar='"', strict=False)
@@ -318,10 +359,17 @@ def _parse_csv(path: Path, text: str, delimiter: str, first_line: int) -> list[R
 
     try:
         for number, cells in enumerate(reader, start=1):
-            raw_rows.append(RawRow(number=number, cells=tuple(cells)))
+            raw_row = RawRow(number=number, cells=tuple(cells))
+            if number > options.max_rows:
+                raise too_many_rows(path, None, options.max_rows)
+            check_row(path, raw_row, options)
+            raw_rows.append(raw_row)
             last_lines = recorder.current
             recorder.current = []
     except csv.Error as error:
+        if _LONG_FIELD_ERROR in str(error):
+            record = "".join(recorder.current)
+            raise _long_cell_error(path, record, delimiter, len(raw_rows) + 1, options) from None
         line = first_line + reader.line_num - 1
         raise InputFileError(
             path,
@@ -332,6 +380,27 @@ def _parse_csv(path: Path, text: str, delimiter: str, first_line: int) -> list[R
     last_record_line = first_line + reader.line_num - len(last_lines)
     _check_unclosed_quote(path, raw_rows, last_lines, last_record_line, delimiter)
     return raw_rows
+
+
+# The start of the csv module's message for a cell over its field size limit.
+_LONG_FIELD_ERROR = "field larger than field limit"
+
+
+def _long_cell_error(
+    path: Path, record: str, delimiter: str, number: int, options: LoadOptions
+) -> InputFileError:
+    """Find the cell of a record that is over max_cell_characters and word the message."""
+    limit = options.max_cell_characters
+    csv.field_size_limit(_MAX_CELL_CHARACTERS)
+    try:
+        cells = next(csv.reader(io.StringIO(record, newline=""), delimiter=delimiter, strict=False))
+    finally:
+        csv.field_size_limit(limit)
+    column, cell = next(
+        ((index, cell) for index, cell in enumerate(cells, start=1) if len(cell) > limit),
+        (len(cells), cells[-1] if cells else ""),
+    )
+    return too_long_cell(path, number, column, max(len(cell), limit + 1), limit)
 
 
 def _check_unclosed_quote(

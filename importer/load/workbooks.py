@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import io
+import lzma
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from xml.etree import ElementTree
 
+import defusedxml.ElementTree as SafeElementTree
 import python_calamine
 
 from importer.errors import InputFileError
+from importer.load.archive import SheetExtent, check_archive, check_extent
 from importer.load.cells import cell_text
-from importer.load.files import renamed_note, text_option_notes
+from importer.load.files import ZIP_MAGIC, renamed_note, text_option_notes
 from importer.load.formulas import mark_formula_cells
 from importer.load.records import (
     CONFIG_FILE,
     MIN_HEADER_SCORE,
     WORKBOOK_SUFFIXES,
+    LoadOptions,
     Merge,
     RawRow,
     Reading,
@@ -220,10 +226,29 @@ def ods_message(error: BaseException) -> str:
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _ODS_CELLS = (_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell")
-# ElementTree raises ParseError (a SyntaxError) on bad XML, zipfile a KeyError
-# for a missing content.xml, and int() a ValueError for a bad span or repeat count.
-_ODS_ERRORS = (zipfile.BadZipFile, KeyError, SyntaxError, ValueError)
+# calamine keeps at most Excel's 1,048,576 rows and 16,384 columns of an
+# OpenDocument sheet and drops what repeats past them.
+_ODS_MAX_ROWS = 1_048_576
+_ODS_MAX_COLUMNS = 16_384
+# zipfile raises BadZipFile for a damaged archive and KeyError for a missing
+# member. It raises NotImplementedError for an unknown compression method and
+# RuntimeError for an encrypted member. zlib.error, EOFError and lzma.LZMAError
+# come from unpacking damaged data. ElementTree raises ParseError (a
+# SyntaxError) on bad XML, defusedxml raises DefusedXmlException (a ValueError)
+# on entities, and int() raises ValueError for a bad span or repeat count.
+_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    EOFError,
+    lzma.LZMAError,
+    SyntaxError,
+    ValueError,
+)
 
 
 def load_calamine(
@@ -237,17 +262,22 @@ def load_calamine(
     """Read an Excel (.xlsx, .xlsm, .xls) or OpenDocument (.ods) workbook with calamine.
 
     calamine, a reader written in Rust, reads a 100,000-row sheet many times
-    faster than openpyxl. `failure` turns a calamine error into the message
-    for the user.
+    faster than openpyxl. The file is read into memory once, so the bytes
+    checked against the load limits are the bytes calamine reads. `failure`
+    turns a calamine or ZIP error into the message for the user.
     """
     try:
+        data = path.read_bytes()
+        is_zip = data.startswith(ZIP_MAGIC)
+        if is_zip:
+            check_archive(path, data, reading.options, xlsx=not ods)
+        # calamine reports merged ranges of .xlsx and .xls files but not of
+        # OpenDocument files, whose merges are read from their content.xml.
+        ods_merges = _ods_layout(path, data, reading.options) if ods else None
+
         # Given a file object, calamine detects the format from the content; given a
         # path, it goes by the file name, which may be wrong.
-        with path.open("rb") as stream, python_calamine.load_workbook(stream) as workbook:
-            # calamine reports merged ranges of .xlsx and .xls files but not of
-            # OpenDocument files, whose merges are read from their content.xml.
-            ods_merges = _ods_merges(path) if ods else None
-
+        with python_calamine.load_workbook(io.BytesIO(data)) as workbook:
             # Chart sheets hold no cells; sheet positions count worksheets only.
             positions = [
                 position
@@ -271,11 +301,11 @@ def load_calamine(
                 != python_calamine.SheetVisibleEnum.Visible
             )
             name, raw_rows, sheet_notes = _choose_sheet(path, names, read_sheet, reading, hidden)
-        if not ods and zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
+        if is_zip and not ods:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 raw_rows, formula_notes = mark_formula_cells(archive, name, raw_rows)
             sheet_notes.extend(formula_notes)
-    except (python_calamine.CalamineError, OSError, *_ODS_ERRORS) as error:
+    except (python_calamine.CalamineError, OSError, *_ARCHIVE_ERRORS) as error:
         raise InputFileError(path, failure(error)) from error
 
     if not is_results_rows(raw_rows):
@@ -304,32 +334,67 @@ def _calamine_merges(sheet: python_calamine.CalamineSheet) -> list[Merge]:
     ]
 
 
-def _ods_merges(path: Path) -> list[list[Merge]]:
+class _OdsSheet:
+    """The merged ranges and the extent of one OpenDocument sheet, built while it is parsed."""
+
+    def __init__(self, name: str) -> None:
+        self.merges: list[Merge] = []
+        self.extent = SheetExtent(name)
+        self.row_last_column = 0  # the last column with content in the row being read
+
+    def end_cell(self, element: ElementTree.Element, column: int) -> int:
+        """Count a cell's repeats; return the column after it."""
+        repeats = int(element.get(_ODS_TABLE + "number-columns-repeated", "1"))
+        column += max(repeats, 1)
+        if len(element) or element.get(_ODS_OFFICE + "value-type"):
+            self.row_last_column = column
+        return column
+
+    def end_row(self, element: ElementTree.Element, row: int) -> int:
+        """Count a row's repeats, widening the extent if it has content; return the next row."""
+        repeats = max(int(element.get(_ODS_TABLE + "number-rows-repeated", "1")), 1)
+        if self.row_last_column:
+            extent = self.extent
+            extent.rows = min(row + repeats, _ODS_MAX_ROWS)
+            columns = min(self.row_last_column, _ODS_MAX_COLUMNS)
+            if columns > extent.columns:
+                extent.columns, extent.row_of_last_column = columns, row + 1
+        self.row_last_column = 0
+        return row + repeats
+
+
+def _ods_layout(path: Path, data: bytes, options: LoadOptions) -> list[list[Merge]]:
     """Read the merged ranges of each sheet of an OpenDocument file, in sheet order.
 
     A merged cell carries number-rows-spanned and number-columns-spanned. Rows
     and cells repeated with number-rows-repeated and number-columns-repeated
-    count once per repeat, so positions match the sheet's.
+    count once per repeat, so positions match the sheet's. Each sheet's extent
+    is checked against the load limits here, before calamine builds its grid.
     """
-    sheets: list[list[Merge]] = []
+    sheets: list[_OdsSheet] = []
     row = column = 0
-    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as stream:
-        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as archive,
+        archive.open("content.xml") as stream,
+    ):
+        for event, element in SafeElementTree.iterparse(stream, events=("start", "end")):
             tag = element.tag
             if event == "start" and tag == _ODS_TABLE + "table":
-                sheets.append([])
+                sheets.append(_OdsSheet(element.get(_ODS_TABLE + "name", "")))
                 row = 0
             elif event == "start" and tag == _ODS_TABLE + "table-row":
                 column = 0
             elif event == "start" and tag in _ODS_CELLS and sheets:
-                sheets[-1].extend(_ods_span(element, row, column))
-            elif event == "end" and tag in _ODS_CELLS:
-                column += int(element.get(_ODS_TABLE + "number-columns-repeated", "1"))
+                sheets[-1].merges.extend(_ods_span(element, row, column))
+            elif event == "end" and tag in _ODS_CELLS and sheets:
+                column = sheets[-1].end_cell(element, column)
                 element.clear()
-            elif event == "end" and tag == _ODS_TABLE + "table-row":
-                row += int(element.get(_ODS_TABLE + "number-rows-repeated", "1"))
+            elif event == "end" and tag == _ODS_TABLE + "table-row" and sheets:
+                row = sheets[-1].end_row(element, row)
                 element.clear()
-    return sheets
+    for sheet in sheets:
+        check_extent(path, sheet.extent, options)
+    return [sheet.merges for sheet in sheets]
 
 
 def _ods_span(element: ElementTree.Element, row: int, column: int) -> list[Merge]:
