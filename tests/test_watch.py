@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from importer.cli import main
 from importer.errors import ConfigError, RunAbortedError
 from importer.watch import (
     LOCK_FILE_NAME,
@@ -27,6 +28,11 @@ from importer.watch import (
     move_into,
     printable,
 )
+from importer.watch.folders import unsafe_entry_reason
+
+PROJECT = Path(__file__).resolve().parents[1]
+MANUAL_SAMPLE = PROJECT / "sample_data" / "manual_fulfillments.csv"
+posix_only = pytest.mark.skipif(os.name == "nt", reason="POSIX links and names")
 
 
 def make_file(folder: Path, name: str, text: str = "Order ID,Tracking Number\n") -> Path:
@@ -276,3 +282,237 @@ def test_lock_check_fails_when_folder_removed(tmp_path: Path) -> None:
         shutil.rmtree(root)
         with pytest.raises(RunAbortedError, match="was removed or replaced"):
             lock.check()
+
+
+# --- links and odd names: nothing is read or moved through a link ------------------------
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the watched one, holding a file that must stay where it is."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    make_file(folder, "secret.csv", "Order ID,Tracking Number\nnot,for the inbox\n")
+    return folder
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> WatchFolders:
+    (tmp_path / "watched").mkdir()
+    return WatchFolders.create(tmp_path / "watched")
+
+
+def test_symlink_to_outside_file_not_candidate(folders: WatchFolders, outside: Path) -> None:
+    link = folders.inbox / "orders.csv"
+    link.symlink_to(outside / "secret.csv")
+    assert not is_candidate(link)
+
+
+def test_symlink_to_outside_folder_not_candidate(folders: WatchFolders, outside: Path) -> None:
+    link = folders.inbox / "orders.csv"
+    link.symlink_to(outside, target_is_directory=True)
+    assert unsafe_entry_reason(link) == "is a link"
+
+
+def test_symlink_loop_not_candidate(folders: WatchFolders) -> None:
+    link = folders.inbox / "loop.csv"
+    link.symlink_to(link)
+    assert unsafe_entry_reason(link) == "is a link"
+
+
+def test_dangling_symlink_not_candidate(folders: WatchFolders, tmp_path: Path) -> None:
+    link = folders.inbox / "gone.csv"
+    link.symlink_to(tmp_path / "nothing-here.csv")
+    assert not is_candidate(link)
+
+
+def test_hard_link_to_outside_file_not_candidate(folders: WatchFolders, outside: Path) -> None:
+    """A second name of a file elsewhere is left alone: its dropper may not be able to read it."""
+    link = folders.inbox / "orders.csv"
+    os.link(outside / "secret.csv", link)
+    assert unsafe_entry_reason(link) == (
+        "has 2 names (hard links), so it may belong to another folder"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_named_pipe_not_candidate(folders: WatchFolders) -> None:
+    """Opening a named pipe would block the watcher until something writes to it."""
+    pipe = folders.inbox / "orders.csv"
+    os.mkfifo(pipe)
+    assert unsafe_entry_reason(pipe) == "is not a regular file"
+
+
+@pytest.mark.parametrize("subfolder", ["inbox", "processing", "done", "failed"])
+def test_linked_subfolder_rejected(tmp_path: Path, outside: Path, subfolder: str) -> None:
+    root = tmp_path / "watched"
+    root.mkdir()
+    (root / subfolder).symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ConfigError, match="is a link to another place") as raised:
+        WatchFolders.create(root)
+    assert str(root / subfolder) in str(raised.value)
+
+
+def test_dangling_linked_subfolder_rejected(tmp_path: Path) -> None:
+    """A link to nothing is refused too, and not replaced by a folder of the link's name."""
+    root = tmp_path / "watched"
+    root.mkdir()
+    (root / "done").symlink_to(tmp_path / "not-mounted", target_is_directory=True)
+    with pytest.raises(ConfigError, match="is a link"):
+        WatchFolders.create(root)
+
+
+def test_linked_watched_folder_accepted(tmp_path: Path) -> None:
+    """The user names the watched folder on the command line, so it may be a link."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "watched").symlink_to(tmp_path / "real", target_is_directory=True)
+    folders = WatchFolders.create(tmp_path / "watched")
+    assert (tmp_path / "real" / "inbox").is_dir()
+    assert folders.inbox == tmp_path / "watched" / "inbox"
+
+
+def test_subfolder_linked_later_fails_check(folders: WatchFolders, outside: Path) -> None:
+    folders.done.rmdir()
+    folders.done.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ConfigError, match="done"):
+        folders.check_not_linked()
+
+
+def test_move_into_leaves_link_entry(folders: WatchFolders, outside: Path) -> None:
+    """A link met by a move raises, and neither the link nor the file it names is moved."""
+    link = folders.inbox / "orders.csv"
+    link.symlink_to(outside / "secret.csv")
+    with pytest.raises(OSError, match="does not follow links"):
+        move_into(link, folders.processing)
+    assert link.is_symlink()
+    assert (outside / "secret.csv").is_file()
+    assert list(folders.processing.iterdir()) == []
+
+
+def test_move_into_linked_folder_rejected(folders: WatchFolders, outside: Path) -> None:
+    path = make_file(folders.inbox, "orders.csv")
+    folders.done.rmdir()
+    folders.done.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(OSError, match="does not follow links"):
+        move_into(path, folders.done)
+    assert sorted(entry.name for entry in outside.iterdir()) == ["secret.csv"]
+
+
+@pytest.mark.parametrize("name", ["../escape.csv", "sub/orders.csv", "..", ".", "", "a\x00b"])
+def test_move_into_path_as_name_rejected(folders: WatchFolders, tmp_path: Path, name: str) -> None:
+    path = make_file(folders.inbox, "orders.csv")
+    with pytest.raises(ValueError, match="is not a file name"):
+        move_into(path, folders.done, name or ".")
+    assert path.is_file()
+    assert not (folders.root / "escape.csv").exists()
+
+
+@posix_only
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("..orders.csv", id="leading-dots"),
+        pytest.param("orders..csv", id="double-dot-inside"),
+        pytest.param("...", id="three-dots"),
+        pytest.param("-rf.csv", id="leading-dash"),
+        pytest.param("--help", id="option-like"),
+        pytest.param("a\\..\\b.csv", id="backslashes"),
+        pytest.param("orders\n2026.csv", id="newline"),
+        pytest.param("orders\r.csv", id="carriage-return"),
+        pytest.param("orders\x01\x7f.csv", id="control-characters"),
+        pytest.param(os.fsdecode(b"orders\xff\xfe.csv"), id="undecodable-bytes"),
+        pytest.param("x" * 250 + ".csv", id="long"),
+    ],
+)
+def test_odd_name_moved_within_folder(folders: WatchFolders, name: str) -> None:
+    path = folders.inbox / name
+    path.write_text("Order ID\n", encoding="utf-8")
+    moved = move_into(path, folders.done)
+    assert moved.parent == folders.done
+    assert moved.name == name
+    assert moved.is_file()
+
+
+@posix_only
+def test_odd_name_numbered_within_folder(folders: WatchFolders) -> None:
+    """A taken odd name gets its number inside the same folder."""
+    name = "..\\..\\-orders\n.csv"
+    make_file(folders.done, name)
+    moved = move_into(make_file(folders.inbox, name), folders.done)
+    assert moved == folders.done / "..\\..\\-orders\n (2).csv"
+
+
+def test_long_name_numbered_within_folder(folders: WatchFolders) -> None:
+    name = "é" * 120 + ".csv"
+    make_file(folders.done, name)
+    moved = move_into(make_file(folders.inbox, name), folders.done)
+    assert moved.parent == folders.done
+    assert moved.name.endswith(" (2).csv")
+
+
+def test_move_does_not_replace_dangling_link(folders: WatchFolders, tmp_path: Path) -> None:
+    """A dangling link of the same name is an entry too: the file gets a number instead."""
+    (folders.done / "orders.csv").symlink_to(tmp_path / "nothing-here.csv")
+    moved = move_into(make_file(folders.inbox, "orders.csv"), folders.done)
+    assert moved.name == "orders (2).csv"
+    assert (folders.done / "orders.csv").is_symlink()
+
+
+def run_watch_once(root: Path, state: Path) -> int:
+    return main(
+        [
+            "watch",
+            str(root),
+            "--once",
+            "--sandbox",
+            "--settle",
+            "0.2",
+            "--poll",
+            "0.1",
+            "--state-dir",
+            str(state),
+        ]
+    )
+
+
+def test_watcher_leaves_links_in_inbox(
+    folders: WatchFolders, outside: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real watcher run over links of each kind imports only the plain file."""
+    shutil.copy(MANUAL_SAMPLE, outside / "export.csv")
+    secret_before = (outside / "secret.csv").read_bytes()
+    (folders.inbox / "to-file.csv").symlink_to(outside / "export.csv")
+    (folders.inbox / "to-folder.csv").symlink_to(outside, target_is_directory=True)
+    (folders.inbox / "loop.csv").symlink_to(folders.inbox / "loop.csv")
+    os.link(outside / "secret.csv", folders.inbox / "hard-link.csv")
+    shutil.copy(MANUAL_SAMPLE, folders.inbox / "plain.csv")
+
+    run_watch_once(folders.root, tmp_path / "state")
+
+    linked = {"to-file.csv", "to-folder.csv", "loop.csv", "hard-link.csv"}
+    assert {entry.name for entry in folders.inbox.iterdir()} == linked
+    # The sample has one rejected order, so the plain file ends in failed/.
+    moved_files = [*folders.done.iterdir(), *folders.failed.iterdir()]
+    assert sorted(entry.name for entry in moved_files) == ["plain.csv", "plain.results.xlsx"]
+    assert list(folders.processing.iterdir()) == []
+    assert (outside / "secret.csv").read_bytes() == secret_before
+    assert sorted(entry.name for entry in outside.iterdir()) == ["export.csv", "secret.csv"]
+    output = capsys.readouterr().err
+    for name in linked:
+        assert f"{name} " in output
+    assert output.count("it is left alone") == len(linked)
+
+
+def test_watcher_refuses_linked_subfolder(
+    tmp_path: Path, outside: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "watched"
+    (root / "inbox").mkdir(parents=True)
+    shutil.copy(MANUAL_SAMPLE, root / "inbox" / "plain.csv")
+    (root / "failed").symlink_to(outside, target_is_directory=True)
+
+    code = run_watch_once(root, tmp_path / "state")
+
+    assert code == 2
+    assert f"{root / 'failed'} is a link" in capsys.readouterr().err
+    assert (root / "inbox" / "plain.csv").is_file()

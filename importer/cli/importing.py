@@ -141,6 +141,13 @@ def add_settings_options(command: argparse.ArgumentParser) -> None:
         help="send customers HighLevel's fulfillment email (default: off)",
     )
     command.add_argument("--location-id", metavar="ID", help="HighLevel location (sub-account) ID")
+    command.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="file whose first line is the HighLevel token; it replaces GHL_TOKEN and the "
+        "config file's token",
+    )
     command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
     command.add_argument(
         "--delimiter",
@@ -203,6 +210,7 @@ def settings_from_args(args: argparse.Namespace, *, force: bool, dry_run: bool) 
         environ=os.environ,
         flags={
             "location_id": args.location_id,
+            "token_file": args.token_file,
             "notify_customer": args.notify_customer,
             "template": args.template,
             "column_map": parse_overrides(args.map) or None,

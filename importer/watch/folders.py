@@ -9,13 +9,24 @@ watcher finds what it was doing, and to done/ or failed/ at the end.
 
 One watcher works on a folder at a time. Its lock is an operating-system file
 lock, which the system releases when the process ends, however it ends.
+
+Links are never followed inside the watched folder, because whoever may drop
+files into the inbox could otherwise make the watcher read or move files
+elsewhere. An inbox entry that is a symbolic link, or a file with more than
+one name (a hard link, which may be a file from another folder), is left
+alone. The four subfolders must be real folders: a subfolder that is a link
+stops the watcher with a message. A mount point is a real folder, so a share
+mounted on inbox/ works. The watched folder itself may be a link, because the
+user names it on the command line.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,8 +92,9 @@ class WatchFolders:
             done=root / DONE,
             failed=root / FAILED,
         )
+        folders.check_not_linked()
         try:
-            for folder in (folders.inbox, folders.processing, folders.done, folders.failed):
+            for folder in folders.subfolders:
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConfigError(
@@ -91,17 +103,53 @@ class WatchFolders:
             ) from error
         return folders
 
+    @property
+    def subfolders(self) -> tuple[Path, Path, Path, Path]:
+        return (self.inbox, self.processing, self.done, self.failed)
+
+    def check_not_linked(self) -> None:
+        """Raise ConfigError when a subfolder is a symbolic link.
+
+        Through a linked subfolder the watcher would take files from, or move
+        them to, a place outside the watched folder.
+        """
+        for folder in self.subfolders:
+            if folder.is_symlink():
+                raise ConfigError(
+                    f"{folder} is a link to another place, and the watcher does not follow "
+                    f"links. Replace it with a real folder named {folder.name} (a share may be "
+                    "mounted on it), or watch the folder the link points to."
+                )
+
 
 def is_candidate(path: Path) -> bool:
     """Tell whether a directory entry may be an export to import, once it has settled.
 
-    Symbolic links are never followed: a link could lead outside the folder.
+    Only a regular file with one name qualifies; see `unsafe_entry_reason`.
     """
-    if not is_export_name(path.name):
-        return False
-    if path.is_symlink():
-        return False
-    return path.is_file()
+    return is_export_name(path.name) and unsafe_entry_reason(path) is None
+
+
+def unsafe_entry_reason(path: Path) -> str | None:
+    """Say why a directory entry must not be read or moved; None for a regular file.
+
+    The entry itself is examined (lstat), so a symbolic link is reported as a
+    link and never followed. A file with more than one name (a hard link) may
+    be a file of another folder that the person dropping it could not read.
+    """
+    try:
+        status = path.lstat()
+    except OSError as error:
+        return f"could not be examined ({error.strerror})"
+    if stat.S_ISLNK(status.st_mode):
+        return "is a link"
+    if stat.S_ISDIR(status.st_mode):
+        return "is a folder"
+    if not stat.S_ISREG(status.st_mode):
+        return "is not a regular file"
+    if status.st_nlink > 1:
+        return f"has {status.st_nlink} names (hard links), so it may belong to another folder"
+    return None
 
 
 def is_export_name(name: str) -> bool:
@@ -297,17 +345,48 @@ def folder_lock(folders: WatchFolders) -> Iterator[HeldLock]:
 def move_into(path: Path, folder: Path, name: str | None = None) -> Path:
     """Move a file into `folder` under `name` (its own by default), numbered if that is taken.
 
-    The move is a rename, so a file is never copied and never half-moved
-    within one disk. The file's own name is kept for the user to find it.
+    The move is a rename of the entry itself, so a file is never copied and
+    never half-moved within one disk, and a link would be moved as a link,
+    never followed. The file's own name is kept for the user to find it.
+    Raises OSError (ELOOP) when the entry or either folder is a symbolic
+    link, and ValueError when `name` is not a single file name.
     """
     wanted = name or path.name
-    target = folder / fitted_name(_stem(wanted), _suffix(wanted))
+    _check_file_name(wanted)
+    _check_not_link(path)
+    _check_not_link(path.parent)
+    _check_not_link(folder)
     number = 1
-    while target.exists():
+    target = folder / _numbered_name(wanted, number)
+    # lexists: a dangling link in the folder is an entry too, not to be replaced.
+    while os.path.lexists(target):
         number += 1
-        target = folder / fitted_name(_stem(wanted), f" ({number}){_suffix(wanted)}")
+        target = folder / _numbered_name(wanted, number)
+    # NOTE: an entry made at `target` between the check above and the rename is replaced.
     os.replace(path, target)
     return target
+
+
+def _numbered_name(wanted: str, number: int) -> str:
+    """Fit `wanted` to the file system, with " (number)" before its suffix from 2 up."""
+    ending = _suffix(wanted) if number == 1 else f" ({number}){_suffix(wanted)}"
+    name = fitted_name(_stem(wanted), ending)
+    _check_file_name(name)
+    return name
+
+
+def _check_file_name(name: str) -> None:
+    """Raise ValueError for a name that is not one entry of a folder, such as ../x."""
+    separators = {os.sep, os.altsep or os.sep, "/"}
+    if name in ("", ".", "..") or "\0" in name or any(sep in name for sep in separators):
+        raise ValueError(f"{printable(name)!r} is not a file name")
+
+
+def _check_not_link(path: Path) -> None:
+    if path.is_symlink():
+        raise OSError(
+            errno.ELOOP, f"{path.name} is a link, and the watcher does not follow links", str(path)
+        )
 
 
 def fitted_name(stem: str, ending: str) -> str:

@@ -62,6 +62,7 @@ from importer.watch.folders import (
     is_open_for_writing,
     move_into,
     printable,
+    unsafe_entry_reason,
 )
 
 logger = logging.getLogger("importer.watch")
@@ -157,7 +158,7 @@ class Watcher:
         self._announce()
         self._queue_unfinished()
         deadline = self._once_deadline()
-        while not self._stopping() and self._lock_held():
+        while not self._stopping() and self._lock_held() and self._folders_unlinked():
             taken = await self._import_unfinished()
             for path in self._settled_inbox():
                 if self._stopping():
@@ -183,6 +184,19 @@ class Watcher:
         try:
             self._lock.check()
         except RunAbortedError as error:
+            self.stopped_by = error
+            return False
+        return True
+
+    def _folders_unlinked(self) -> bool:
+        """Tell whether the subfolders are still real folders; stop the watcher when one is a link.
+
+        A subfolder replaced by a link while the watcher runs would lead its
+        moves outside the watched folder.
+        """
+        try:
+            self.folders.check_not_linked()
+        except ConfigError as error:
             self.stopped_by = error
             return False
         return True
@@ -240,8 +254,11 @@ class Watcher:
             if self._stopping():
                 break
             del self._retry_at[path]
-            if path.is_file():
+            reason = unsafe_entry_reason(path)
+            if reason is None:
                 await self._import_safely(path, name=path.name, resumed=True)
+            elif path.exists() or path.is_symlink():
+                self._tell_not_read(path, reason)
         return bool(due)
 
     async def _import_safely(self, path: Path, *, name: str, resumed: bool) -> None:
@@ -309,16 +326,27 @@ class Watcher:
         return False
 
     def _tell_skipped(self, entry: Path) -> None:
-        if entry.is_symlink():
-            self._tell_once(
-                f"link:{entry.name}",
-                f"{entry} is a link; it is left alone. Copy the file itself into the inbox.",
-            )
-        elif entry.is_dir():
+        reason = unsafe_entry_reason(entry)
+        if reason == "is a folder":
             self._tell_once(
                 f"folder:{entry.name}",
-                f"{entry} is a folder; only files directly in the inbox are imported.",
+                f"{printable(str(entry))} is a folder; only files directly in the inbox are "
+                "imported.",
             )
+        elif reason is not None:
+            self._tell_once(
+                f"unsafe:{reason}:{entry.name}",
+                f"{printable(str(entry))} {reason}; it is left alone. Copy the file itself "
+                "into the inbox.",
+            )
+
+    def _tell_not_read(self, path: Path, reason: str) -> None:
+        """Log, once, that an entry in processing/ is left unread because it is not a plain file."""
+        self._tell_once(
+            f"unsafe:{reason}:{path}",
+            f"{printable(str(path))} {reason}; it was not read and stays where it is. "
+            "Remove it, and drop the file itself into the inbox.",
+        )
 
     def _once_finished(self, deadline: float) -> bool:
         """With `once`: finished when the inbox is empty, or when its files are still changing."""
@@ -374,6 +402,12 @@ class Watcher:
             return False
         self._waiting_reason.pop(path, None)
         logger.debug("Took %s into processing/.", name)
+        # The entry may have been swapped for a link after it was checked; the rename moved
+        # the link itself, which is never read.
+        reason = unsafe_entry_reason(moved)
+        if reason is not None:
+            self._tell_not_read(moved, reason)
+            return True
         await self._import_safely(moved, name=path.name, resumed=False)
         return True
 
@@ -885,7 +919,7 @@ def _move_to_processing(path: Path, processing: Path) -> Path:
         if error.errno != errno.EXDEV:
             raise
     partial = processing / f".ghl-fulfill-copy-{os.getpid()}.tmp"
-    shutil.copy2(path, partial)
+    shutil.copy2(path, partial, follow_symlinks=False)
     try:
         path.unlink()
     except OSError:
