@@ -7,6 +7,12 @@ are also retried on server errors and lost connections. A create request is
 not: HighLevel has no idempotency key, so the caller must first check
 whether a lost request was stored (see importer.submit).
 
+Every response is read with a deadline for the whole of it and a maximum
+size, so that a body that never ends or never stops cannot hold or fill the
+importer. A body that is not readable JSON (see importer.response_body) comes
+back as an ApiResponse with a `problem`; reads are retried on it as on a
+server error.
+
 Once `stop` is called no new request starts; those on their way finish.
 """
 
@@ -35,6 +41,13 @@ from importer.errors import (
     NoTokenError,
 )
 from importer.ratelimit import LimiterStopped, RateHeaders, SlidingWindowLimiter
+from importer.response_body import (
+    EXCERPT_CHARACTERS,
+    MAX_RESPONSE_BYTES,
+    excerpt,
+    parse_body,
+    read_body,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +84,17 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """An HTTP response from HighLevel, with the JSON body parsed when there is one."""
+    """An HTTP response from HighLevel, with its JSON body parsed.
+
+    When the body was not readable JSON (empty, an HTML page, cut off, too
+    large, too slow), `body` is None and `problem` gives the reason in a short
+    plain sentence.
+    """
 
     status_code: int
     body: Any
-    text: str
     headers: httpx.Headers
+    problem: str = ""
 
     @property
     def ok(self) -> bool:
@@ -84,19 +102,22 @@ class ApiResponse:
 
     @property
     def message(self) -> str:
-        """The API's own error message, whichever error body shape it used."""
+        """The API's own error message, whichever error body shape it used, on one short line."""
         body = self.body if isinstance(self.body, dict) else {}
         message = body.get("message")
         if isinstance(message, list):
             message = "; ".join(str(part) for part in message)
-        if not message:
-            message = self.text.strip() or f"HTTP {self.status_code} with an empty response"
-        return str(message)[:_MAX_MESSAGE_LENGTH]
+        if isinstance(message, str) and message.strip():
+            return excerpt(message, _MAX_MESSAGE_LENGTH)
+        if self.problem:
+            return f"HTTP {self.status_code}: {self.problem}"
+        return f"HTTP {self.status_code} with no error message"
 
     @property
     def trace_id(self) -> str:
         body = self.body if isinstance(self.body, dict) else {}
-        return str(body.get("traceId") or "")
+        trace_id = body.get("traceId")
+        return excerpt(trace_id, EXCERPT_CHARACTERS) if isinstance(trace_id, str) else ""
 
 
 @dataclass(frozen=True)
@@ -118,7 +139,9 @@ class HighLevelClient:
     """Sends requests with each location's token, rate limited per location.
 
     `location_tokens` gives the locations that have a token of their own; the
-    others use `token`, when it is set. `observer`, when given, is called with
+    others use `token`, when it is set. `timeout_seconds` bounds each request,
+    from sending it to the last byte of its response. A body longer than
+    `max_response_bytes` is not read. `observer`, when given, is called with
     each response's send time and status, for measurements.
     """
 
@@ -132,6 +155,7 @@ class HighLevelClient:
         rate_limit: RateLimit = RateLimit(),
         retry: RetryPolicy = RetryPolicy(),
         timeout_seconds: float = 30.0,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_connections: int = MAX_CONNECTIONS,
         transport: httpx.AsyncBaseTransport | None = None,
         observer: Callable[[float, int], None] | None = None,
@@ -145,6 +169,7 @@ class HighLevelClient:
         self._stopping = False
         self._base_url = base_url
         self._timeout = timeout_seconds
+        self._max_response_bytes = max_response_bytes
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
@@ -254,10 +279,13 @@ class HighLevelClient:
                 self._wait_after_rate_limit(limiter, response, method, path)
                 continue
 
-            if response.status_code >= 500 and idempotent:
+            if idempotent and _worth_retrying(response):
                 failures += 1
                 if failures < self._retry.max_attempts:
-                    await self._back_off(failures, method, path, f"HTTP {response.status_code}")
+                    reason = f"HTTP {response.status_code}"
+                    if response.problem:
+                        reason += f", {response.problem}"
+                    await self._back_off(failures, method, path, reason)
                     continue
             return response
 
@@ -304,13 +332,15 @@ class HighLevelClient:
         except LimiterStopped:
             raise InterruptedRunError(_STOPPED_MESSAGE) from None
         started = time.monotonic()
+        deadline = asyncio.get_running_loop().time() + self._timeout
         headers = {"Authorization": f"Bearer {credential.token}"}
+        request = http.build_request(method, path, params=params, json=json, headers=headers)
         try:
-            response = await http.request(method, path, params=params, json=json, headers=headers)
-        except httpx.TransportError as error:
+            response = await self._response_within(http, request, deadline)
+        except TransportFailure as error:
             limiter.release(slot)
-            logger.debug("%s %s: no response (%s)", method, path, type(error).__name__)
-            raise TransportFailure(f"no response from the API ({type(error).__name__})") from error
+            logger.debug("%s %s: %s", method, path, error)
+            raise
         except BaseException:
             limiter.release(slot)
             raise
@@ -320,7 +350,44 @@ class HighLevelClient:
 
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.debug("%s %s -> %s in %.0f ms", method, path, response.status_code, elapsed_ms)
-        return _to_api_response(response)
+        if response.problem:
+            logger.info(
+                "%s %s -> HTTP %s: %s", method, path, response.status_code, response.problem
+            )
+        return response
+
+    async def _response_within(
+        self, http: httpx.AsyncClient, request: httpx.Request, deadline: float
+    ) -> ApiResponse:
+        """Send the request and read its response by `deadline` (event loop time).
+
+        Raises TransportFailure when no status line came back in time. Once one
+        has, a body that is late, too large or cut off gives a response with a
+        problem instead, because HighLevel did receive the request.
+        """
+        try:
+            async with asyncio.timeout_at(deadline):
+                streamed = await http.send(request, stream=True)
+        except TimeoutError as error:
+            message = f"no response from the API within {self._timeout:g} seconds"
+            raise TransportFailure(message) from error
+        except httpx.TransportError as error:
+            raise TransportFailure(f"no response from the API ({type(error).__name__})") from error
+
+        try:
+            read = await read_body(
+                streamed,
+                max_bytes=self._max_response_bytes,
+                deadline=deadline,
+                timeout_seconds=self._timeout,
+            )
+        finally:
+            # Closing a response not read to its end closes its connection too.
+            await streamed.aclose()
+        if read.problem:
+            return ApiResponse(streamed.status_code, None, streamed.headers, read.problem)
+        parsed = parse_body(read.content, streamed.headers.get("Content-Type", ""))
+        return ApiResponse(streamed.status_code, parsed.value, streamed.headers, parsed.problem)
 
     def _pool(self, location_id: str) -> httpx.AsyncClient:
         """Return the location's own connections to the API, opened on first use."""
@@ -381,13 +448,12 @@ class HighLevelClient:
         )
 
 
-def _to_api_response(response: httpx.Response) -> ApiResponse:
-    text = response.text
-    try:
-        body = response.json() if text else None
-    except ValueError:
-        body = None
-    return ApiResponse(response.status_code, body, text[:2000], response.headers)
+def _worth_retrying(response: ApiResponse) -> bool:
+    """Return whether a read may work when sent again: after a 5xx or an unreadable success.
+
+    A proxy's page or a body cut off on the way is often gone on the next try.
+    """
+    return response.status_code >= 500 or (response.ok and bool(response.problem))
 
 
 def _retry_after_seconds(response: ApiResponse) -> float:

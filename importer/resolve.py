@@ -9,6 +9,7 @@ earlier run, so that running a file twice sends nothing twice.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from importer.group import OrderGroup
 from importer.ledger import OrderLine
 from importer.mapping import ColumnMapping
 from importer.records import ErrorKind, Item, OrderStatus, Problem
+from importer.response_body import excerpt
 
 
 @dataclass(frozen=True)
@@ -159,9 +161,10 @@ def _fulfilled_quantities(existing: list[ExistingFulfillment]) -> dict[str, int]
 
 def parse_fulfillments(body: Any) -> list[ExistingFulfillment]:
     """Read the list-fulfillments response: {"status": true, "data": [fulfillment, ...]}."""
-    data = body.get("data") if isinstance(body, dict) else None
+    what = "HighLevel's list of fulfillments"
+    data = _object(body, what).get("data")
     if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
-        raise UnreadableResponse("HighLevel's list of fulfillments could not be read")
+        raise UnreadableResponse(f'{what} could not be read: it has no "data" list of objects')
     return [_parse_fulfillment(entry) for entry in data]
 
 
@@ -172,7 +175,7 @@ def _parse_fulfillment(entry: dict[str, Any]) -> ExistingFulfillment:
         raise UnreadableResponse("a fulfillment in HighLevel's response could not be read")
 
     numbers = frozenset(
-        str(tracking.get("trackingNumber", "")).upper()
+        _text(tracking.get("trackingNumber", ""), "a tracking number").upper()
         for tracking in trackings
         if isinstance(tracking, dict)
     )
@@ -180,18 +183,68 @@ def _parse_fulfillment(entry: dict[str, Any]) -> ExistingFulfillment:
     for item in items:
         if not isinstance(item, dict):
             raise UnreadableResponse("a fulfilled item in HighLevel's response could not be read")
-        price_id = str(item.get("_id") or item.get("priceId") or "")
+        price_id = _text(item.get("_id") or item.get("priceId") or "", "a fulfilled item's ID")
         quantities[price_id] = quantities.get(price_id, 0) + _whole_number(item.get("qty", 0))
     return ExistingFulfillment(
-        str(entry.get("_id", "")), str(entry.get("createdAt", "")), numbers, quantities
+        _text(entry.get("_id", ""), "a fulfillment ID"),
+        # Only shown in messages, so a date of another type is left out, not an error.
+        created_at if isinstance(created_at := entry.get("createdAt"), str) else "",
+        numbers,
+        quantities,
     )
+
+
+def _object(body: Any, what: str) -> dict[str, Any]:
+    """Return the body as a JSON object; UnreadableResponse names what it is instead."""
+    if body is None:
+        # No JSON at all, as a rule: the client's problem with the response gives the reason.
+        raise UnreadableResponse(f"{what} could not be read")
+    if not isinstance(body, dict):
+        raise UnreadableResponse(f"{what} could not be read: it is {_json_type(body)}")
+    return body
+
+
+def _text(value: Any, what: str) -> str:
+    """Return a text field; a number or anything else where text belongs makes the body unreadable.
+
+    Taking str() of a wrong value would turn `"_id": 5` into an ID "5" that
+    matches nothing, or is sent back to HighLevel.
+    """
+    if not isinstance(value, str):
+        raise UnreadableResponse(f"{what} in HighLevel's response is {_json_type(value)}, not text")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    """Name a JSON value's type for a message: "a list", "null", "a number"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
 
 
 def _unreadable(error: UnreadableResponse, response: ApiResponse) -> Resolution:
     # A response that is not in the documented shape is a fault on HighLevel's side, as a 5xx is.
     return Resolution(
-        OrderStatus.FAILED, message=str(error), response=response, kind=ErrorKind.UNAVAILABLE
+        OrderStatus.FAILED,
+        message=_unreadable_message(error, response),
+        response=response,
+        kind=ErrorKind.UNAVAILABLE,
     )
+
+
+def _unreadable_message(error: UnreadableResponse, response: ApiResponse) -> str:
+    """Add the client's reason, such as "the response was empty", when the body was no JSON."""
+    if response.problem:
+        return f"{error} (HTTP {response.status_code}: {response.problem})"
+    return str(error)
 
 
 def _order_status(body: Any) -> str:
@@ -201,7 +254,7 @@ def _order_status(body: Any) -> str:
 
 def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[OrderItem]:
     """Read the order's items from the get-order response."""
-    items = body.get("items") if isinstance(body, dict) else None
+    items = _object(body, "HighLevel's response for the order").get("items")
     if not isinstance(items, list):
         raise UnreadableResponse("HighLevel's response for the order has no list of items")
 
@@ -211,7 +264,7 @@ def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[Or
         price = entry.get("price") if isinstance(entry, dict) else None
         if not isinstance(price, dict) or not price.get("_id"):
             raise UnreadableResponse("an item of the order in HighLevel has no price ID")
-        price_id = str(price["_id"])
+        price_id = _text(price["_id"], "the price ID of an item of the order")
         order_items.append(
             OrderItem(
                 price_id=price_id,
@@ -224,13 +277,16 @@ def parse_order_items(body: Any, existing: list[ExistingFulfillment]) -> list[Or
     return order_items
 
 
-def _whole_number(value: Any) -> int:
-    try:
+def _whole_number(value: Any, what: str = "an item quantity") -> int:
+    """Read a whole number given as a number or as digits; anything else is unreadable."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    except (TypeError, ValueError) as error:
-        raise UnreadableResponse(
-            f"an item quantity in HighLevel's response is {value!r}"
-        ) from error
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    value_text = excerpt(repr(value), 40)
+    raise UnreadableResponse(f"{what} in HighLevel's response is {value_text}, not a whole number")
 
 
 def _read_failure(response: ApiResponse, order: OrderGroup, mapping: ColumnMapping) -> Resolution:
@@ -476,7 +532,11 @@ async def _orders_named(client: HighLevelClient, key: str, location_id: str) -> 
         try:
             page, total = _read_order_page(response.body)
         except UnreadableResponse as error:
-            return OrderLookup(failure=str(error), response=response, kind=ErrorKind.UNAVAILABLE)
+            return OrderLookup(
+                failure=_unreadable_message(error, response),
+                response=response,
+                kind=ErrorKind.UNAVAILABLE,
+            )
 
         matches += [(order_id, name) for order_id, name in page if order_number_key(name) == key]
         offset += len(page)
@@ -492,15 +552,18 @@ async def _orders_named(client: HighLevelClient, key: str, location_id: str) -> 
 
 def _read_order_page(body: Any) -> tuple[list[tuple[str, str]], int]:
     """Read the List Orders response: ([(order ID, name), ...], total count)."""
-    data = body.get("data") if isinstance(body, dict) else None
-    total = body.get("totalCount") if isinstance(body, dict) else None
-    if not isinstance(data, list) or not isinstance(total, int | float):
-        raise UnreadableResponse("HighLevel's list of orders could not be read")
+    what = "HighLevel's list of orders"
+    listing = _object(body, what)
+    data = listing.get("data")
+    if not isinstance(data, list) or "totalCount" not in listing:
+        raise UnreadableResponse(f'{what} could not be read: it has no "data" list or no count')
+    total = _whole_number(listing["totalCount"], "the count of orders")
 
     page = []
     for entry in data:
         if not isinstance(entry, dict) or not entry.get("_id"):
             raise UnreadableResponse("an order in HighLevel's list of orders has no ID")
+        _text(entry["_id"], "an order ID")
         if not isinstance(entry.get("name"), str):
             # Without names the search results cannot be distinguished, and taking
             # the first could fulfill a stranger's order.
@@ -508,8 +571,8 @@ def _read_order_page(body: Any) -> tuple[list[tuple[str, str]], int]:
                 "HighLevel's list of orders does not show order names, so order numbers "
                 "cannot be matched; use HighLevel order IDs in the file"
             )
-        page.append((str(entry["_id"]), entry["name"]))
-    return page, int(total)
+        page.append((entry["_id"], entry["name"]))
+    return page, total
 
 
 def _one_match(key: str, location_id: str, matches: list[tuple[str, str]]) -> OrderLookup:

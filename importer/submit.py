@@ -5,6 +5,10 @@ have stored the fulfillment. Before sending again, the order's fulfillments
 are read back: a fulfillment that carries all of this request's tracking
 numbers and was not there before the first attempt means the request went
 through.
+
+A success status whose body gives no fulfillment ID (an HTML page, JSON cut
+off, a body too large or too slow) means the fulfillment was most likely
+stored. It is read back too, but never sent again in this run.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from importer.client import ApiResponse, HighLevelClient, RetryPolicy, TransportFailure
 from importer.errors import ApiUnavailableError, DailyLimitError, InterruptedRunError
@@ -171,8 +176,14 @@ async def submit_order(
 
         if response.status_code >= 500:
             last_problem = f"HTTP {response.status_code} from HighLevel"
+            if response.problem:
+                last_problem += f" ({response.problem})"
             logger.info("order %s: %s (attempt %d)", order_id, last_problem, attempt)
             continue
+        if response.ok and not created_id(response.body):
+            return await _confirm_unreadable_success(
+                client, order_id, request.altId, tracking_numbers, known_ids, response
+            )
         return _outcome(response)
 
     # NOTE: the last attempt is not read back. A fulfillment that it stored despite
@@ -191,7 +202,7 @@ def deferred_message(error: InterruptedRunError | DailyLimitError) -> str:
             f"not sent today: {error} Run the file again after midnight UTC; it sends only "
             "what is still missing"
         )
-    return "not sent: the import was stopped before this order; run the file again to send it"
+    return "not sent: the run stopped before this order; run the file again to send it"
 
 
 def deferred_kind(error: InterruptedRunError | DailyLimitError) -> ErrorKind:
@@ -200,18 +211,64 @@ def deferred_kind(error: InterruptedRunError | DailyLimitError) -> ErrorKind:
     return ErrorKind.STOPPED
 
 
-def _outcome(response: ApiResponse) -> Submission:
-    if response.ok:
-        data = response.body.get("data") if isinstance(response.body, dict) else None
-        fulfillment_id = str(data.get("_id", "")) if isinstance(data, dict) else ""
-        message = (
-            "" if fulfillment_id else "created, but HighLevel's response had no fulfillment ID"
-        )
+def created_id(body: Any) -> str:
+    """Return the new fulfillment's ID from a create response, or "" when it has none as text."""
+    data = body.get("data") if isinstance(body, dict) else None
+    fulfillment_id = data.get("_id") if isinstance(data, dict) else None
+    if isinstance(fulfillment_id, str) and fulfillment_id.strip():
+        return fulfillment_id
+    return ""
+
+
+async def _confirm_unreadable_success(
+    client: HighLevelClient,
+    order_id: str,
+    location_id: str,
+    tracking_numbers: set[str],
+    known_ids: set[str],
+    response: ApiResponse,
+) -> Submission:
+    """Look for the fulfillment that a success with an unreadable body most likely stored.
+
+    Whatever the order shows, the request is not sent again: HighLevel
+    accepted it, and a fulfillment not listed yet may still appear. The next
+    run reads the order first and sends only what is still missing.
+
+    NOTE: whether HighLevel lists a fulfillment at once after storing it is not
+    documented. The sandbox does, so a test cannot show a late listing.
+    """
+    status = response.status_code
+    reason = response.problem or "the response had no fulfillment ID"
+    stored = await _find_stored(client, order_id, location_id, tracking_numbers, known_ids)
+    if stored:
         return Submission(
             OrderStatus.CREATED,
-            fulfillment_id=fulfillment_id,
+            fulfillment_id=stored,
+            http_status=status,
+            message=f"created; confirmed by reading the order back, because HighLevel responded "
+            f"with HTTP {status} but {reason}",
+        )
+
+    if stored is None:
+        checked = "reading the order back to check failed"
+    else:
+        checked = "the order shows no new fulfillment with these tracking numbers yet"
+    logger.warning("order %s: HTTP %d but %s, and %s", order_id, status, reason, checked)
+    return Submission(
+        OrderStatus.FAILED,
+        http_status=status,
+        message=f"HighLevel responded with HTTP {status} but {reason}, and {checked}; "
+        "not sent again, so that it cannot be created twice",
+        kind=ErrorKind.UNCERTAIN,
+    )
+
+
+def _outcome(response: ApiResponse) -> Submission:
+    if response.ok:
+        return Submission(
+            OrderStatus.CREATED,
+            fulfillment_id=created_id(response.body),
             http_status=response.status_code,
-            message=message,
         )
     return Submission(
         OrderStatus.FAILED,

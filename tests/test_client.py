@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -21,6 +21,7 @@ from importer.client import (
     _retry_after_seconds,
 )
 from importer.errors import AuthenticationError, DailyLimitError, InterruptedRunError, NoTokenError
+from importer.response_body import excerpt, parse_body
 
 ORDER = "65a1b2c3d4e5f60718293a4b"
 LOCATION = "Xk7pQ2mLw9RtY4vB8nZc"
@@ -269,7 +270,7 @@ def test_stopped_client_sends_nothing() -> None:
 def test_retry_after_date_read() -> None:
     """Retry-After may be an HTTP date instead of seconds."""
     moment = datetime.now(UTC) + timedelta(seconds=30)
-    response = ApiResponse(429, None, "", httpx.Headers({"Retry-After": format_datetime(moment)}))
+    response = ApiResponse(429, None, httpx.Headers({"Retry-After": format_datetime(moment)}))
     assert 25 < _retry_after_seconds(response) <= 30
 
 
@@ -335,3 +336,212 @@ def test_stop_ends_wait_for_slot() -> None:
 
     elapsed = run(scenario, lambda request: next(answers))
     assert elapsed < 5  # type: ignore[operator]
+
+
+# Malformed responses
+
+
+def calls_to(
+    answer: Callable[[], httpx.Response],
+) -> tuple[list[int], Callable[..., httpx.Response]]:
+    """Return a list that counts requests, and a handler that responds to each with `answer()`."""
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return answer()
+
+    return calls, handler
+
+
+def web_page(status: int) -> httpx.Response:
+    page = (
+        "<!DOCTYPE html><html><head><title>\n  502 Bad\tGateway &amp; more\x1b</title>"
+        + "<style>"
+        + "p{margin:0}" * 500
+        + "</style></head><body>oops</body></html>"
+    )
+    return httpx.Response(status, text=page, headers={"Content-Type": "text/html"})
+
+
+def test_html_page_message_gives_title() -> None:
+    """An HTML page's message is its title on one line, with no markup or control characters."""
+    response = run(lambda client: client.get_order(ORDER, LOCATION), lambda _: web_page(502))
+    message = response.message  # type: ignore[attr-defined]
+    assert '"502 Bad Gateway & more"' in message
+    assert "<" not in message
+    assert len(message) < 150
+
+
+def test_json_message_control_characters_removed() -> None:
+    body = {"statusCode": 400, "message": "bad\x1b[31m value\x00\u202e\nhere"}
+    response = run(
+        lambda client: client.get_order(ORDER, LOCATION),
+        lambda _: httpx.Response(400, json=body),
+    )
+    assert response.message == "bad [31m value here"  # type: ignore[attr-defined]
+
+
+def test_json_message_long_shortened() -> None:
+    body = {"statusCode": 400, "message": "word " * 500}
+    response = run(
+        lambda client: client.get_order(ORDER, LOCATION),
+        lambda _: httpx.Response(400, json=body),
+    )
+    assert len(response.message) <= 300  # type: ignore[attr-defined]
+
+
+def test_read_retried_after_unreadable_success() -> None:
+    """A read that gets a 200 HTML page is sent again, and the JSON that follows is used."""
+    answers = iter([web_page(200), httpx.Response(200, json={"items": []})])
+    calls, handler = calls_to(lambda: next(answers))
+    response = run(lambda client: client.get_order(ORDER, LOCATION), handler)
+    assert response.body == {"items": []}  # type: ignore[attr-defined]
+    assert len(calls) == 2
+
+
+def test_read_unreadable_after_retries_returned() -> None:
+    """A read that stays unreadable comes back with its problem after the allowed attempts."""
+    calls, handler = calls_to(lambda: httpx.Response(200, content=b'{"items": ['))
+    response = run(lambda client: client.get_order(ORDER, LOCATION), handler)
+    assert response.body is None  # type: ignore[attr-defined]
+    assert "ends early" in response.problem  # type: ignore[attr-defined]
+    assert len(calls) == FAST.max_attempts
+
+
+def test_create_not_retried_after_unreadable_success() -> None:
+    """A create that gets 201 with an empty body is returned at once: it was probably stored."""
+    calls, handler = calls_to(lambda: httpx.Response(201))
+    response = run(lambda client: client.create_fulfillment(ORDER, LOCATION, {}), handler)
+    assert response.problem == "the response was empty"  # type: ignore[attr-defined]
+    assert len(calls) == 1
+
+
+def client_reading_at_most(max_bytes: int, answer: httpx.Response) -> HighLevelClient:
+    return HighLevelClient(
+        base_url="http://127.0.0.1:9",
+        token=TOKEN,
+        retry=FAST,
+        max_response_bytes=max_bytes,
+        transport=httpx.MockTransport(lambda _: answer),
+    )
+
+
+async def _chunks(count: int, size: int) -> AsyncIterator[bytes]:
+    for _ in range(count):
+        yield b" " * size
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(httpx.Response(201, content=b" " * 5000), id="declared-length"),
+        pytest.param(httpx.Response(201, content=_chunks(10, 500)), id="chunked"),
+    ],
+)
+def test_body_above_maximum_not_read(answer: httpx.Response) -> None:
+    async def scenario() -> ApiResponse:
+        async with client_reading_at_most(1000, answer) as client:
+            return await client.create_fulfillment(ORDER, LOCATION, {})
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 201
+    assert response.body is None
+    assert "larger than" in response.problem
+
+
+def test_body_at_maximum_read() -> None:
+    body = b'{"status":true}' + b" " * 985
+
+    async def scenario() -> ApiResponse:
+        async with client_reading_at_most(1000, httpx.Response(201, content=body)) as client:
+            return await client.create_fulfillment(ORDER, LOCATION, {})
+
+    assert asyncio.run(scenario()).body == {"status": True}
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "problem"),
+    [
+        (b"", "application/json", "the response was empty"),
+        (b" \r\n", "application/json", "the response was empty"),
+        (b'{"data": {"_id": "ab', "application/json", "ends early"),
+        (b'{"note": "caf\xe9"}', "application/json", "not valid UTF-8"),
+        (b'{"totalCount": NaN}', "application/json", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", "nested too deeply"),
+        (b"Service Unavailable\x07", "text/plain", '(it starts "Service Unavailable")'),
+        (b"<html><body>no title</body></html>", "", "a web page instead of data"),
+        (b"\xff<title>Caf\xe9</title>", "text/html; charset=latin-1", '("Caf\ufffd")'),
+    ],
+)
+def test_unreadable_body_problem(content: bytes, content_type: str, problem: str) -> None:
+    parsed = parse_body(content, content_type)
+    assert parsed.value is None
+    assert problem in parsed.problem
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b'{"status": true}', "text/plain"),
+        (b'{"status": true}', ""),
+        (b'{"status": true}', "text/html"),
+        (b'\xef\xbb\xbf{"status": true}', "application/json"),
+        (b'{"status": true, "unknownField": [1, {"x": null}]}', "application/json"),
+    ],
+)
+def test_json_read_whatever_content_type(content: bytes, content_type: str) -> None:
+    assert parse_body(content, content_type).value["status"] is True
+
+
+def test_excerpt_one_short_line() -> None:
+    """Line breaks and invisible format characters become spaces, and a long text ends in "…"."""
+    shortened = excerpt("first\nsecond\u200bthird " + "x" * 200, 30)
+    assert shortened == "first second third xxxxxxxxxx…"
+
+
+def sandbox_with_faults(plan: object) -> object:
+    from importer.sandbox import Sandbox
+    from tests.api_fixtures import test_seed
+
+    return Sandbox(test_seed(), tokens={TOKEN: None}, faults=plan)  # type: ignore[arg-type]
+
+
+def test_slow_drip_bounded_by_timeout() -> None:
+    """A body that trickles in faster than any read timeout still ends at the request's timeout."""
+    from importer.sandbox import FaultKind, FaultPlan
+    from tests.api_fixtures import OPEN_ORDER
+
+    plan = FaultPlan(
+        malformed_rate=1.0, malformed_kinds=(FaultKind.SLOW_DRIP,), drip_interval_seconds=0.05
+    )
+    with sandbox_with_faults(plan) as sb:  # type: ignore[attr-defined]
+
+        async def scenario() -> tuple[ApiResponse, float]:
+            client = HighLevelClient(base_url=sb.base_url, token=TOKEN, timeout_seconds=0.5)
+            started = time.monotonic()
+            async with client:
+                response = await client.create_fulfillment(OPEN_ORDER, LOCATION, {})
+            return response, time.monotonic() - started
+
+        response, elapsed = asyncio.run(scenario())
+    assert response.status_code == 422
+    assert "did not finish within 0.5 seconds" in response.problem
+    assert elapsed < 2.0
+
+
+def test_no_status_line_in_time_raises() -> None:
+    """A create whose response has not started by the timeout raises a transport failure."""
+    from importer.sandbox import FaultPlan
+    from tests.api_fixtures import OPEN_ORDER
+
+    plan = FaultPlan(timeout_rate=1.0, timeout_hold_seconds=2.0)
+    with sandbox_with_faults(plan) as sb:  # type: ignore[attr-defined]
+
+        async def scenario() -> None:
+            client = HighLevelClient(base_url=sb.base_url, token=TOKEN, timeout_seconds=0.3)
+            async with client:
+                await client.create_fulfillment(OPEN_ORDER, LOCATION, {})
+
+        with pytest.raises(TransportFailure, match="no response"):
+            asyncio.run(scenario())

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
-from importer.records import OrderStatus
-from importer.sandbox import Sandbox
-from importer.submit import Submission, submit_order
+from importer.records import ErrorKind, OrderStatus
+from importer.sandbox import FaultKind, FaultPlan, FaultScope, Sandbox
+from importer.submit import Submission, created_id, submit_order
 from importer.validate import CreateFulfillment, FulfillmentItem, FulfillmentTracking
 from tests.api_fixtures import FAST_RETRY, LOCATION, OPEN_ORDER, TEE, make_client, sandbox
 
@@ -111,3 +112,55 @@ def test_api_refusal_recorded(sandbox: Sandbox) -> None:
     assert submission.status is OrderStatus.FAILED
     assert submission.http_status == 422
     assert submission.trace_id != ""
+
+
+# Success statuses whose body cannot be read
+
+
+def garble(sandbox: Sandbox, kind: FaultKind, scope: FaultScope) -> None:
+    sandbox.set_faults(
+        FaultPlan(malformed_rate=1.0, malformed_kinds=(kind,), malformed_scope=scope)
+    )
+
+
+def creates_sent(sandbox: Sandbox) -> int:
+    return sum(1 for fault in sandbox.fault_log() if fault.method == "POST")
+
+
+def test_unreadable_success_confirmed(sandbox: Sandbox) -> None:
+    """A 201 with a cut-off body is confirmed by reading the order back, and not sent again."""
+    garble(sandbox, FaultKind.TRUNCATED_JSON, FaultScope.CREATE_FULFILLMENT)
+
+    submission = submit(sandbox)
+
+    assert submission.status is OrderStatus.CREATED
+    assert submission.fulfillment_id == sandbox.fulfillment_log()[0].fulfillment_id
+    assert creates_sent(sandbox) == 1
+
+
+def test_unreadable_success_unconfirmed_not_resent(sandbox: Sandbox) -> None:
+    """When reading back fails too, the order is uncertain and the create is not sent again."""
+    garble(sandbox, FaultKind.EMPTY_BODY, FaultScope.EVERY_REQUEST)
+
+    submission = submit(sandbox)
+
+    assert submission.status is OrderStatus.FAILED
+    assert submission.kind is ErrorKind.UNCERTAIN
+    assert submission.http_status == 201
+    assert len(sandbox.fulfillment_log()) == 1
+    assert creates_sent(sandbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"status": True, "data": {"_id": "6650a1b2c3d4e5f601000aaa"}}, "6650a1b2c3d4e5f601000aaa"),
+        ({"status": True, "data": {"_id": 5}}, ""),
+        ({"status": True, "data": {"_id": "  "}}, ""),
+        ({"status": True}, ""),
+        ([{"data": {"_id": "6650a1b2c3d4e5f601000aaa"}}], ""),
+        (None, ""),
+    ],
+)
+def test_created_id_only_text(body: object, expected: str) -> None:
+    assert created_id(body) == expected

@@ -15,7 +15,7 @@ from importer.cli.common import (
 )
 from importer.errors import ConfigError, UsageError
 from importer.sandbox import Sandbox, SandboxSeed, SeedError, load_seed
-from importer.sandbox.faults import FaultPlan, plan_from_options
+from importer.sandbox.faults import MALFORMED_KINDS, FaultPlan, plan_from_options
 
 
 def add_sandbox_command(
@@ -85,6 +85,18 @@ def add_sandbox_command(
         "has timed out",
     )
     faults.add_argument(
+        "--malformed-rate",
+        metavar="SHARE",
+        help="share of requests (0 to 1) that are handled (a create is stored) but get a "
+        "malformed response, such as an HTML page, cut-off JSON or a huge body",
+    )
+    faults.add_argument(
+        "--malformed",
+        metavar="KINDS",
+        help="the malformed responses that --malformed-rate draws from, separated by commas "
+        f"(default: all of {', '.join(kind.value for kind in MALFORMED_KINDS)})",
+    )
+    faults.add_argument(
         "--fault-seed",
         type=int,
         metavar="N",
@@ -125,6 +137,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
             error_rate=args.error_rate,
             drop_rate=args.drop_rate,
             timeout_rate=args.timeout_rate,
+            malformed_rate=args.malformed_rate,
+            malformed=args.malformed,
             seed=args.fault_seed,
         )
     except ValueError as error:
@@ -161,8 +175,10 @@ def run_sandbox(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     if faults.injects_faults:
-        counts = sandbox.fault_counts().items()
-        print("Faults injected: " + ", ".join(f"{kind.label} {count}" for kind, count in counts))
+        # Kinds never injected are left out, so that the line of thirteen kinds stays short.
+        counts = [(kind, count) for kind, count in sandbox.fault_counts().items() if count]
+        listed = ", ".join(f"{kind.label} {count}" for kind, count in counts) or "none"
+        print(f"Faults injected: {listed}")
     return EXIT_OK
 
 

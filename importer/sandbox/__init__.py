@@ -9,13 +9,21 @@ https://services.leadconnectorhq.com:
 """
 
 from importer.sandbox.api import API_VERSION, RequestRecord
-from importer.sandbox.faults import FaultKind, FaultPlan, FaultScope, InjectedFault
+from importer.sandbox.faults import (
+    MALFORMED_KINDS,
+    FaultKind,
+    FaultPlan,
+    FaultScope,
+    InjectedFault,
+    WrongShape,
+)
 from importer.sandbox.seed import SandboxSeed, SeedError, load_seed
 from importer.sandbox.server import Sandbox
 from importer.sandbox.store import CreatedFulfillment
 
 __all__ = [
     "API_VERSION",
+    "MALFORMED_KINDS",
     "CreatedFulfillment",
     "FaultKind",
     "FaultPlan",
@@ -25,5 +33,6 @@ __all__ = [
     "Sandbox",
     "SandboxSeed",
     "SeedError",
+    "WrongShape",
     "load_seed",
 ]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import logging
 import socket
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -29,12 +29,24 @@ from importer.sandbox.api import (
     SandboxApi,
 )
 from importer.sandbox.faults import (
+    MALFORMED_KINDS,
     FaultDecision,
     FaultInjector,
     FaultKind,
     FaultPlan,
     InjectedFault,
     error_body,
+)
+from importer.sandbox.malformed import (
+    HTML_TYPE,
+    JSON_TYPE,
+    encode,
+    html_page,
+    huge_body,
+    not_utf8,
+    truncated,
+    with_extra_fields,
+    wrong_shape,
 )
 from importer.sandbox.ratelimit import RateLimiter
 from importer.sandbox.seed import SandboxSeed
@@ -55,8 +67,9 @@ class Sandbox:
     `tokens` maps each accepted token to the location ids it may use, or to None for
     every seeded location. The rate limits apply per (token, location): at most
     `max_requests` in any `interval_seconds`, and `daily_limit` per UTC day.
-    `faults` injects latency, 5xx responses, timeouts and dropped connections (see
-    FaultPlan), and set_faults() changes them while the sandbox runs.
+    `faults` injects latency, 5xx responses, timeouts, dropped connections and
+    malformed responses (see FaultPlan), and set_faults() changes them while the
+    sandbox runs.
     `latency_seconds` is short for faults=FaultPlan(latency_seconds=...).
     Use it as a context manager, or call start() and stop().
     """
@@ -285,9 +298,10 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
         if read is None:
             return
         body, too_large = read
-        decision = self.server.faults.decide(self.command, url.path)
+        decision = self.server.faults.decide(self.command, url.path, url.query)
 
         # These faults stop the request before it reaches the API, so nothing is stored.
+        # An HTML page without effect stands for a proxy that never passed the request on.
         if decision.kind is FaultKind.DROP_BEFORE_HANDLING:
             self._record_fault(decision, url.path, None)
             self._drop_after_delay(decision)
@@ -300,6 +314,10 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
         if decision.kind is FaultKind.TIMEOUT and not decision.takes_effect:
             self._record_fault(decision, url.path, None)
             self._send_after_hold(decision, _injected_error(504))
+            return
+        if decision.kind is FaultKind.HTML_PAGE and not decision.takes_effect:
+            self._record_fault(decision, url.path, None)
+            self._send_malformed_after_delay(decision, None)
             return
 
         request = ApiRequest(
@@ -315,12 +333,16 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
         response = self.server.api.handle(request)
 
         # These faults come after the API handled the request, so a valid create is stored.
+        # Malformed responses garble the API's own response.
         if decision.kind is FaultKind.DROP_AFTER_HANDLING:
             self._record_fault(decision, url.path, response.status)
             self._drop_after_delay(decision)
         elif decision.kind is FaultKind.TIMEOUT:
             self._record_fault(decision, url.path, response.status)
             self._send_after_hold(decision, response)
+        elif decision.kind in MALFORMED_KINDS:
+            self._record_fault(decision, url.path, response.status)
+            self._send_malformed_after_delay(decision, response)
         else:
             self._send_after_delay(decision, response)
 
@@ -341,6 +363,54 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
             self._send(response)
         else:
             self._drop()
+
+    def _send_malformed_after_delay(
+        self, decision: FaultDecision, response: ApiResponse | None
+    ) -> None:
+        """Send the malformed response of `decision`; `response` is None when the API never ran."""
+        if not self._wait(decision.delay_seconds):
+            self._drop()
+        elif decision.kind is FaultKind.HTML_PAGE:
+            assert decision.error_status is not None
+            # A proxy's page carries none of the API's headers.
+            self._write(decision.error_status, HTML_TYPE, html_page(decision.error_status), {})
+        elif response is None:
+            raise ValueError(f"A {decision.kind} fault needs the API's response.")
+        elif decision.kind is FaultKind.HUGE_BODY:
+            self._send_huge(response, decision.size_bytes)
+        elif decision.kind is FaultKind.SLOW_DRIP:
+            self._drip(response, decision)
+        else:
+            content_type, payload = _garbled(decision, response)
+            self._write(response.status, content_type, payload, response.headers)
+
+    def _send_huge(self, response: ApiResponse, size: int) -> None:
+        """Send the padded body in chunks of a chunked body, so no Content-Length warns a client."""
+        chunks = huge_body(response.body, size)
+        self._start_response(response.status, JSON_TYPE, response.headers, None)
+        # A client that stops reading and hangs up makes a write raise a ConnectionError,
+        # which handle_error logs at debug level.
+        for chunk in chunks:
+            if self.server.stopping.is_set():
+                self._drop()
+                return
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _drip(self, response: ApiResponse, decision: FaultDecision) -> None:
+        """Send the status, then a space of a chunked body every interval; never finish it.
+
+        Leading spaces are valid JSON, so only a client with a deadline for the
+        whole response notices. The connection is closed after `hold_seconds`.
+        """
+        self.close_connection = True
+        self._start_response(response.status, JSON_TYPE, response.headers, None)
+        ends = time.monotonic() + decision.hold_seconds
+        while time.monotonic() < ends:
+            self.wfile.write(b"1\r\n \r\n")
+            if not self._wait(decision.interval_seconds):
+                break
+        self._drop()
 
     def _drop_after_delay(self, decision: FaultDecision) -> None:
         self._wait(decision.delay_seconds)
@@ -419,14 +489,46 @@ class _SandboxRequestHandler(BaseHTTPRequestHandler):
         self._send(ApiResponse(400, body))
 
     def _send(self, response: ApiResponse) -> None:
-        payload = json.dumps(response.body, separators=(",", ":")).encode("utf-8")
+        self._write(response.status, JSON_TYPE, encode(response.body), response.headers)
 
-        self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in response.headers.items():
+    def _write(
+        self, status: int, content_type: str, payload: bytes, headers: Mapping[str, str]
+    ) -> None:
+        self._start_response(status, content_type, headers, len(payload))
+        self.wfile.write(payload)
+
+    def _start_response(
+        self, status: int, content_type: str, headers: Mapping[str, str], length: int | None
+    ) -> None:
+        """Send the status line and headers: no Content-Type for "", chunked for no length."""
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        if length is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(length))
+        for name, value in headers.items():
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(payload)
+
+
+def _garbled(decision: FaultDecision, response: ApiResponse) -> tuple[str, bytes]:
+    """Build the content type and body of a malformed response sent in one piece."""
+    if decision.kind is FaultKind.TRUNCATED_JSON:
+        return JSON_TYPE, truncated(response.body)
+    if decision.kind is FaultKind.WRONG_SHAPE:
+        assert decision.shape is not None
+        return JSON_TYPE, encode(wrong_shape(response.body, decision.shape))
+    if decision.kind is FaultKind.EXTRA_FIELDS:
+        return JSON_TYPE, encode(with_extra_fields(response.body))
+    if decision.kind is FaultKind.WRONG_CONTENT_TYPE:
+        assert decision.content_type is not None
+        return decision.content_type, encode(response.body)
+    if decision.kind is FaultKind.EMPTY_BODY:
+        return JSON_TYPE, b""
+    if decision.kind is FaultKind.NOT_UTF8:
+        return JSON_TYPE, not_utf8(response.body)
+    raise ValueError(f"{decision.kind} is not a malformed body sent in one piece.")
