@@ -9,6 +9,7 @@ status and a message. Exceptions are kept for what stops a whole file or run.
     ├── RunStillActiveError     `report` names a run still sending    exit 2 (importer.rebuild)
     ├── NoStoredResultsError    `report` names a run with no results  exit 2 (importer.rebuild)
     ├── ConfigError             missing or invalid settings           exit 2
+    │   └── DamagedLedgerError  the ledger file is damaged             (importer.ledger)
     ├── InputFileError          a file that cannot be read as a table exit 2
     │   ├── MissingColumnsError required columns not found            exit 2
     │   └── UncertainMappingError columns matched by guesswork only     exit 2
@@ -21,6 +22,7 @@ status and a message. Exceptions are kept for what stops a whole file or run.
         ├── ApiUnavailableError the API kept failing after retries
         ├── DailyLimitError     a location's daily request limit is used up
         ├── LedgerError         the ledger file failed (importer.ledger)
+        │   └── DamagedDocumentError a stored results document is damaged
         └── InterruptedRunError Ctrl-C or SIGTERM
 
 Messages are written for the person running the import: they name the file,

@@ -38,6 +38,12 @@ LEDGER_FILE_NAME = "ledger.sqlite3"
 # A run that has not written its heartbeat for this long is taken to have died.
 STALE_SECONDS = 30.0
 HEARTBEAT_SECONDS = 5.0
+# Why an empty ledger is safe to start over with: importer.resolve reads the order's
+# fulfillments in HighLevel before it sends an order, whatever the ledger contains.
+NEW_LEDGER_CHECK = (
+    "With a new ledger, ghl-fulfill reads each order's fulfillments in HighLevel before it "
+    "sends the order, and skips a package whose tracking numbers are already there."
+)
 # Another process may hold the write lock while it claims or records an order;
 # those transactions take milliseconds, so a long wait means something is stuck.
 _BUSY_TIMEOUT_MS = 30_000
@@ -188,10 +194,37 @@ class RunPackage(NamedTuple):
     fulfillment_id: str
     http_status: int | None
     message: str
+    updated_at: str  # ISO 8601 in UTC: when the run last wrote the record
 
 
 class LedgerError(RunAbortedError):
-    """The ledger file could not be read or written while the run was sending."""
+    """The ledger file could not be read or written."""
+
+    def __init__(self, message: str, *, reason: str = "", damaged: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason  # SQLite's own message, such as "database is locked"
+        self.damaged = damaged  # the file is not a database, or SQLite found it corrupt
+
+
+class DamagedDocumentError(LedgerError):
+    """A results document in the ledger cannot be decompressed."""
+
+    def __init__(
+        self, message: str, *, reason: str, input_path: str, results_path: str, complete: bool
+    ) -> None:
+        super().__init__(message, reason=reason)
+        self.input_path = input_path
+        self.results_path = results_path  # the results path the run was given
+        self.complete = complete  # whether the run saved its final results
+
+
+class DamagedLedgerError(ConfigError):
+    """The ledger file is not a database, or SQLite found its pages corrupt, when opening it."""
+
+    def __init__(self, path: Path, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 class FulfillmentState(StrEnum):
@@ -330,6 +363,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def is_damage(error: sqlite3.Error) -> bool:
+    """Tell whether SQLite found the file damaged: not a database, or with corrupt pages."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return False
+    # Extended result codes keep the primary code in the low byte.
+    return (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 class Ledger:
     """The ledger file of one state folder; open it with Ledger.open()."""
 
@@ -339,10 +381,14 @@ class Ledger:
 
     @classmethod
     def open(cls, folder: Path) -> Ledger:
-        """Open or create the ledger in a folder; raises ConfigError when it cannot be used."""
+        """Open or create the ledger in a folder.
+
+        Raises DamagedLedgerError for a damaged ledger file, and ConfigError when
+        the folder cannot be used.
+        """
+        path = folder / LEDGER_FILE_NAME
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / LEDGER_FILE_NAME
             connection = sqlite3.connect(
                 path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
@@ -352,11 +398,18 @@ class Ledger:
             connection.execute("PRAGMA synchronous = FULL")
             connection.executescript(_SCHEMA)
             _upgrade(connection)
-        except (OSError, sqlite3.Error) as error:
-            raise ConfigError(
-                f"the state folder {folder} cannot be used for the ledger ({error}); "
-                "choose another with --state-dir or GHL_STATE_DIR"
-            ) from error
+        except sqlite3.Error as error:
+            if is_damage(error):
+                raise DamagedLedgerError(
+                    path,
+                    str(error),
+                    f"the ledger file {path} is damaged and cannot be read ({error}). Choose a "
+                    "new state folder with --state-dir or GHL_STATE_DIR and run the command "
+                    f"again. {NEW_LEDGER_CHECK}",
+                ) from error
+            raise _unusable_folder(folder, error) from error
+        except OSError as error:
+            raise _unusable_folder(folder, error) from error
         return cls(connection, path)
 
     def close(self) -> None:
@@ -385,11 +438,20 @@ class Ledger:
         try:
             yield
         except sqlite3.Error as error:
+            if is_damage(error):
+                raise LedgerError(
+                    f"the ledger file {self.path} is damaged ({error}), so nothing more is "
+                    "sent. Choose a new state folder with --state-dir or GHL_STATE_DIR and run "
+                    f"the command again. {NEW_LEDGER_CHECK}",
+                    reason=str(error),
+                    damaged=True,
+                ) from error
             raise LedgerError(
                 f"the ledger {self.path} could not be read or written ({error}); the disk may "
                 "be full or the file damaged, so nothing more is sent. Free disk space, or move "
                 "the file aside (or choose another folder with --state-dir), and run again: "
-                "orders already fulfilled in HighLevel are still found there and not sent twice"
+                "orders already fulfilled in HighLevel are still found there and not sent twice",
+                reason=str(error),
             ) from error
 
     # --- runs and files ------------------------------------------------------------------
@@ -434,6 +496,22 @@ class Ledger:
         if row is None:
             return None
         return RunRecord(int(row[0]), row[1], row[2], row[3], bool(row[4]), row[5])
+
+    def last_activity(self, run_id: int) -> str | None:
+        """Return the latest time the run wrote to the ledger (ISO 8601 in UTC), or None.
+
+        That is its last heartbeat, history event or package record. A later run
+        that replaces one of the run's package records hides that record's time.
+        """
+        with self._failures():
+            row = self._db.execute(
+                "SELECT MAX(moment) FROM ("
+                "SELECT heartbeat_at AS moment FROM runs WHERE id = ? "
+                "UNION ALL SELECT MAX(at) FROM events WHERE run_id = ? "
+                "UNION ALL SELECT MAX(updated_at) FROM fulfillments WHERE run_id = ?)",
+                (run_id, run_id, run_id),
+            ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
 
     def run_files(self, run_id: int) -> list[tuple[int, str]]:
         """Return the ID and path of each file the run recorded, in the order it read them."""
@@ -487,7 +565,7 @@ class Ledger:
     def stored_results(self, run_id: int) -> list[StoredResults]:
         """Return the results documents of a run's files, in the order the run read the files.
 
-        Raises LedgerError when a stored document cannot be decompressed.
+        Raises DamagedDocumentError when a stored document cannot be decompressed.
         """
         with self._failures():
             rows = self._db.execute(
@@ -500,10 +578,13 @@ class Ledger:
             try:
                 data = zlib.decompress(document)
             except zlib.error as error:
-                raise LedgerError(
+                raise DamagedDocumentError(
                     f"the results of {input_path} in run {run} are damaged in the ledger "
-                    f"{self.path} ({error}); open the workbook the run wrote instead: "
-                    f"{results_path}"
+                    f"{self.path} ({error})",
+                    reason=str(error),
+                    input_path=input_path,
+                    results_path=results_path,
+                    complete=bool(complete),
                 ) from error
             stored.append(
                 StoredResults(
@@ -521,7 +602,8 @@ class Ledger:
         with self._failures():
             rows = self._db.execute(
                 "SELECT location_id, order_id, trackings, state, fulfillment_id, http_status, "
-                "message FROM fulfillments WHERE run_id = ? AND file_id = ? ORDER BY id",
+                "message, updated_at FROM fulfillments WHERE run_id = ? AND file_id = ? "
+                "ORDER BY id",
                 (run_id, file_id),
             ).fetchall()
         return [_run_package(row) for row in rows]
@@ -674,9 +756,10 @@ class Ledger:
 
     def run_is_alive(self, run_id: int) -> bool:
         """Tell whether a run may still be sending: not finished, and its process is alive."""
-        row = self._db.execute(
-            "SELECT finished_at, heartbeat_at, host, pid FROM runs WHERE id = ?", (run_id,)
-        ).fetchone()
+        with self._failures():
+            row = self._db.execute(
+                "SELECT finished_at, heartbeat_at, host, pid FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
         if row is None or row[0] is not None:
             return False
         _, heartbeat_at, host, pid = row
@@ -735,6 +818,13 @@ def _upgrade(connection: sqlite3.Connection) -> None:
 
 def _user_version(connection: sqlite3.Connection) -> int:
     return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _unusable_folder(folder: Path, error: OSError | sqlite3.Error) -> ConfigError:
+    return ConfigError(
+        f"the state folder {folder} cannot be used for the ledger ({error}); "
+        "choose another with --state-dir or GHL_STATE_DIR"
+    )
 
 
 def _remember_order(
@@ -808,7 +898,7 @@ def _entry(row: Sequence[object]) -> Entry:
 
 
 def _run_package(row: Sequence[object]) -> RunPackage:
-    location_id, order_id, trackings, state, fulfillment_id, http_status, message = row
+    location_id, order_id, trackings, state, fulfillment_id, http_status, message, updated = row
     return RunPackage(
         location_id=str(location_id),
         order_id=str(order_id),
@@ -817,6 +907,7 @@ def _run_package(row: Sequence[object]) -> RunPackage:
         fulfillment_id=str(fulfillment_id),
         http_status=None if http_status is None else int(str(http_status)),
         message=str(message),
+        updated_at=str(updated),
     )
 
 

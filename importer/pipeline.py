@@ -251,9 +251,12 @@ def _save_planned_results(
         return
     planned = dataclasses.replace(result, orders=[], rows=[], notes=list(result.notes))
     _finish(planned, table, shipments, grouping.orders, grouping.rows_without_order, {})
-    for order in planned.orders:
+    for group, order in zip(grouping.orders, planned.orders, strict=True):
         if order.status is OrderStatus.DEFERRED and order.kind is None:
             order.kind = ErrorKind.STOPPED
+        if order.status is OrderStatus.DEFERRED:
+            # The ledger does not store it, and the report shows it for each order sent.
+            order.notify_customer = _notify(group, run.settings)
     _save_results(run.ledger, planned, results_path, complete=False)
 
 
@@ -929,7 +932,7 @@ def _finish(
         if shipment is None:
             # Ignored rows say why, so the user can check that no shipment was skipped.
             reason = ignored.get(source.number, "blank row")
-            skipped = Problem(reason, (source.number,), severity=Severity.WARNING)
+            skipped = Problem(reason, (source.number,), severity=Severity.NOTE)
             result.rows.append(RowResult(source.number, source.cells, "", "ignored", [skipped]))
             continue
 
@@ -969,7 +972,7 @@ def _why_not_sent(row_number: int, outcome: OrderResult, order_problems: list[Pr
         bad_rows = sorted({row for p in order_problems if p.is_error for row in p.rows})
         where = f" (see row {', '.join(map(str, bad_rows))})" if bad_rows else ""
         message = f"this row is fine, but its order was rejected because of another row{where}"
-    return Problem(message, (row_number,), severity=Severity.WARNING)
+    return Problem(message, (row_number,), severity=Severity.NOTE)
 
 
 def _result_for(order: OrderGroup, status: OrderStatus) -> OrderResult:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from importer.errors import ImporterError, UsageError
 from importer.ledger import (
+    DamagedDocumentError,
     FulfillmentState,
     HistoryLine,
     Ledger,
@@ -24,8 +26,8 @@ from importer.ledger import (
     StoredResults,
 )
 from importer.records import ErrorKind, FileResult, OrderResult, OrderStatus, Problem, Severity
-from importer.report import load_result
-from importer.report.facts import next_steps
+from importer.report import csv_paths, load_result
+from importer.report.facts import local_naive, next_steps
 from importer.resolve import response_kind
 
 UNCERTAIN_MESSAGE = (
@@ -37,6 +39,8 @@ RERUN_STEP = (
     "may have been created is checked in HighLevel before anything is sent."
 )
 
+DRY_RUN_NOTE = "Dry runs (--dry-run) get no run number, because they record nothing in the ledger."
+
 
 class RunNotFoundError(UsageError):
     """The ledger has no run with the requested ID."""
@@ -47,7 +51,7 @@ class RunStillActiveError(ImporterError):
 
 
 class NoStoredResultsError(ImporterError):
-    """The run stored no results in the ledger: a dry run, or a run of an older version."""
+    """The ledger contains no readable results of the run: none were stored, or they are damaged."""
 
 
 @dataclass
@@ -74,19 +78,40 @@ def rebuild_run(ledger: Ledger, run_id: int) -> list[RebuiltFile]:
     record = ledger.run_record(run_id)
     if record is None:
         raise RunNotFoundError(
-            f"there is no import run {run_id} in the ledger {ledger.path}. `ghl-fulfill history` "
-            "lists the runs with their numbers; if the import used another state folder, "
-            "name it with --state-dir."
+            f"there is no import run {run_id} in the ledger {ledger.path}. {DRY_RUN_NOTE} "
+            "`ghl-fulfill history` lists the runs with their numbers; if the import used "
+            "another state folder, name it with --state-dir."
         )
     if ledger.run_is_alive(run_id):
         raise RunStillActiveError(
             f"import run {run_id} is still running, so its results are not final yet. Wait "
             "until it ends (its results file is written then), or stop it with Ctrl-C."
         )
-    stored = ledger.stored_results(run_id)
+    try:
+        stored = ledger.stored_results(run_id)
+    except DamagedDocumentError as error:
+        raise NoStoredResultsError(_damaged_document_message(error)) from error
     if not stored:
         raise NoStoredResultsError(_no_results_message(record, ledger.run_files(run_id)))
     return [_rebuild_file(ledger, record, item) for item in stored]
+
+
+def results_files(results_path: Path) -> tuple[Path, ...]:
+    """Return the files a results path names: the three CSV files for a .csv path."""
+    return csv_paths(results_path) if results_path.suffix.lower() == ".csv" else (results_path,)
+
+
+def _damaged_document_message(error: DamagedDocumentError) -> str:
+    """Name the results files that the run wrote, which show the same results, if they exist."""
+    # NOTE: a file saved under a "(2)" name, because the usual one was locked, is not found.
+    expected = results_files(Path(error.results_path))
+    if not error.complete:
+        return f"{error}, and the run ended before it wrote its results file. {RERUN_STEP}"
+    written = [str(path) for path in expected if path.is_file()]
+    if written:
+        return f"{error}. The results files the run wrote show the same: {', '.join(written)}."
+    missing = ", ".join(str(path) for path in expected)
+    return f"{error}, and the results the run wrote are gone from {missing}. {RERUN_STEP}"
 
 
 def _no_results_message(record: RunRecord, files: Sequence[tuple[int, str]]) -> str:
@@ -121,13 +146,23 @@ def _rebuild_file(ledger: Ledger, record: RunRecord, stored: StoredResults) -> R
     events = ledger.run_events(record.id, stored.file_id)
     packages = ledger.run_packages(record.id, stored.file_id)
     lay_over(result, events, packages)
-    result.stopped_reason = (
-        f"import run {record.id} ended before it finished (it was stopped at once or killed, "
-        "or its computer stopped). These results were rebuilt from the ledger"
-    )
+    # The planned results carry the time they were planned, which is not when the run ended.
+    result.finished_at = None
+    result.stopped_reason = _unfinished_reason(record.id, ledger.last_activity(record.id))
     remaining = next_steps(dataclasses.replace(result, stopped_reason="", next_step=""))
     result.next_step = f"{RERUN_STEP} {remaining}".strip()
     return rebuilt
+
+
+def _unfinished_reason(run_id: int, last_activity: str | None) -> str:
+    reason = (
+        f"import run {run_id} ended before it finished: it was killed, it crashed or was "
+        "stopped at once, or its computer stopped."
+    )
+    if last_activity is not None:
+        moment = datetime.fromisoformat(last_activity).astimezone()
+        reason += f" Its last record in the ledger is from {moment:%Y-%m-%d %H:%M:%S %Z}."
+    return f"{reason} These results were rebuilt from the ledger"
 
 
 def lay_over(
@@ -139,7 +174,8 @@ def lay_over(
     without history, because the run died before writing it, takes the state
     of its package: created, still sending (so it may have been created), or
     failed. The rest stay deferred: the run never claimed them, so nothing of
-    them was sent.
+    them was sent. Every order's finished_at becomes the time of its history
+    event or package record, or None without either.
     """
     # NOTE: a later run that checks or sends one of this run's packages replaces the
     # package's record, and the history is written about once a second. So an order
@@ -148,18 +184,33 @@ def lay_over(
     outcome_of = {_event_reference(event): event for event in events}
     package_of = _packages_by_tracking(packages)
     for order in result.orders:
+        event = outcome_of.get(_order_reference(order))
+        package = _package_for(order, package_of)
+        order.finished_at = _recorded_at(event, package)
         if order.status is not OrderStatus.DEFERRED:
             continue  # rejected by the file alone, before anything was sent
         planned = (order.status, order.message)
         planned_message = order.message
-        event = outcome_of.get(_order_reference(order))
-        package = _package_for(order, package_of)
         if event is not None:
             _take_event(order, event, package)
         elif package is not None:
             _take_package(order, package)
+        else:
+            # Never reached: a finished run shows no email setting for such an order either.
+            order.notify_customer = None
         if (order.status, order.message) != planned:
             _update_rows(result, order, planned_message)
+
+
+def _recorded_at(event: HistoryLine | None, package: RunPackage | None) -> datetime | None:
+    """Return when the ledger recorded the order's outcome, in local time like the pipeline's."""
+    if event is not None:
+        moment = event.at
+    elif package is not None:
+        moment = package.updated_at
+    else:
+        return None
+    return local_naive(datetime.fromisoformat(moment))
 
 
 def _event_reference(event: HistoryLine) -> tuple[str, str]:
@@ -200,12 +251,19 @@ def _package_for(
 
 
 def _take_event(order: OrderResult, event: HistoryLine, package: RunPackage | None) -> None:
+    """Take the order's outcome from its history event, and HighLevel's response from its package.
+
+    The history stores no HTTP status, so only the package record has it.
+    """
     status = OrderStatus(event.status)
     order.status = status
     order.message = event.message
     order.fulfillment_id = event.fulfillment_id
     order.order_id = event.order_id
     order.kind = _kind_of(status, package)
+    if package is not None:
+        order.fulfillment_id = package.fulfillment_id or event.fulfillment_id
+        order.http_status = package.http_status
 
 
 def _kind_of(status: OrderStatus, package: RunPackage | None) -> ErrorKind | None:
@@ -268,9 +326,10 @@ def _update_rows(result: FileResult, order: OrderResult, planned_message: str) -
 
 
 def _is_reason(problem: Problem, row_number: int, planned_line: str) -> bool:
-    """Tell whether a problem is the planned results' warning that the row's order was deferred."""
+    """Tell whether a problem is the planned results' note that the row's order was deferred."""
+    # Results stored by earlier versions give the note as a warning.
     return (
-        problem.severity is Severity.WARNING
+        problem.severity in (Severity.NOTE, Severity.WARNING)
         and problem.rows == (row_number,)
         and problem.message.endswith(planned_line)
     )
@@ -286,7 +345,7 @@ def _not_created_reason(order: OrderResult, row_number: int) -> Problem | None:
     if verb is None:
         return None
     message = f"the order {verb}: {_first_line(order.message) or 'no reason given'}"
-    return Problem(message, (row_number,), severity=Severity.WARNING)
+    return Problem(message, (row_number,), severity=Severity.NOTE)
 
 
 def _first_line(text: str) -> str:

@@ -18,6 +18,8 @@ STOPPED_ON_REQUEST = "the import was stopped (Ctrl-C or SIGTERM)"
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    # Not a problem of the row: why it was set aside, or what happened to its order.
+    NOTE = "note"
 
 
 class OrderStatus(StrEnum):

@@ -289,7 +289,7 @@ def test_html_xls_title_ignored(imported: ImportExport) -> None:
     results = imported("portal_html.xls")
 
     assert results.rows[1]["Order Status"] == IGNORED
-    assert results.problems(1) == "Warning: above the header row"
+    assert results.problems(1) == "Above the header row"
     assert results.notes == [
         'read as the first table of a web page (HTML) in "portal_html.xls"',
         "1 row above the header row skipped (the header is on row 2)",
@@ -317,8 +317,8 @@ def test_banner_rows_ignored(imported: ImportExport) -> None:
 
     assert results.rows[1]["Order Status"] == IGNORED
     assert results.rows[2]["Order Status"] == IGNORED
-    assert results.problems(1) == "Warning: above the header row"
-    assert results.problems(2) == "Warning: above the header row"
+    assert results.problems(1) == "Above the header row"
+    assert results.problems(2) == "Above the header row"
     assert "2 rows above the header row skipped (the header is on row 3)" in results.notes
 
 
@@ -340,7 +340,7 @@ def test_repeated_header_ignored(imported: ImportExport) -> None:
     results = imported("concatenated.csv")
 
     assert results.rows[4]["Order Status"] == IGNORED
-    assert results.problems(4) == "Warning: repeats the header row"
+    assert results.problems(4) == "Repeats the header row"
     assert "1 repeated header row skipped" in results.notes
 
 
@@ -370,7 +370,7 @@ def test_totals_row_ignored(imported: ImportExport) -> None:
     results = imported("totals_row.csv")
 
     assert results.rows[5]["Order Status"] == IGNORED
-    assert results.problems(5) == "Warning: totals row"
+    assert results.problems(5) == "Totals row"
     assert "1 totals row skipped" in results.notes
 
 
@@ -393,7 +393,7 @@ def test_blank_rows_ignored(imported: ImportExport) -> None:
 
     blank = [number for number, row in results.rows.items() if row["Order Status"] == IGNORED]
     assert blank == [3, 5, 7, 8]
-    assert {results.problems(number) for number in blank} == {"Warning: blank row"}
+    assert {results.problems(number) for number in blank} == {"Blank row"}
     assert "4 blank rows skipped" in results.notes
 
 
@@ -583,7 +583,7 @@ def test_banner_xlsx_row_ignored(imported: ImportExport) -> None:
     results = imported("banner_row.xlsx")
 
     assert results.rows[1]["Order Status"] == IGNORED
-    assert results.problems(1) == "Warning: above the header row"
+    assert results.problems(1) == "Above the header row"
     assert results.notes == ["1 row above the header row skipped (the header is on row 2)"]
 
 

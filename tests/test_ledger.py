@@ -18,11 +18,15 @@ from typing import Any
 
 import pytest
 
+from importer.cli import main
 from importer.config import Settings
 from importer.ledger import (
     LEDGER_FILE_NAME,
     STALE_SECONDS,
     ClaimResult,
+    DamagedDocumentError,
+    DamagedLedgerError,
+    Event,
     FulfillmentState,
     Ledger,
     LedgerError,
@@ -472,6 +476,127 @@ def test_damaged_ledger_file_is_config_error(tmp_path: Path) -> None:
     assert "--state-dir" in str(caught.value)
 
 
+# --- a damaged ledger file -----------------------------------------------------------------------
+
+
+def overwrite_header(path: Path) -> None:
+    with path.open("r+b") as stream:
+        stream.write(b"X" * 32)
+
+
+def cut_in_half(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def cut_to_first_page(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[:3000])
+
+
+def corrupt_history_pages(path: Path) -> None:
+    """Overwrite the first page of the history table, as a failing disk might."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+    with path.open("r+b") as stream:
+        stream.seek((root - 1) * page_size)
+        stream.write(b"\xff" * 64)
+
+
+DAMAGES = [overwrite_header, cut_in_half, cut_to_first_page, corrupt_history_pages]
+
+
+@pytest.fixture
+def recorded_state(tmp_path: Path, sandbox: Sandbox, export: Path) -> Path:
+    """A state folder whose ledger recorded one import of the export."""
+    state = tmp_path / "state"
+    ledger = Ledger.open(state)
+    try:
+        run_import(sandbox, export, ledger)
+    finally:
+        ledger.close()
+    return state
+
+
+def test_overwritten_header_is_damaged_ledger(recorded_state: Path) -> None:
+    ledger_file = recorded_state / LEDGER_FILE_NAME
+    overwrite_header(ledger_file)
+
+    with pytest.raises(DamagedLedgerError) as caught:
+        Ledger.open(recorded_state)
+    assert caught.value.path == ledger_file
+
+
+def test_corrupt_page_read_is_damage(recorded_state: Path) -> None:
+    """A page found corrupt while reading marks the LedgerError as damage, not a full disk."""
+    corrupt_history_pages(recorded_state / LEDGER_FILE_NAME)
+    ledger = Ledger.open(recorded_state)
+
+    try:
+        with pytest.raises(LedgerError) as caught:
+            ledger.history()
+    finally:
+        ledger.close()
+    assert caught.value.damaged
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_history_of_damaged_ledger_names_file(
+    recorded_state: Path, damage: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`history` names the damaged file, the loss and the next step, and nothing about sending."""
+    ledger_file = recorded_state / LEDGER_FILE_NAME
+    damage(ledger_file)
+    capsys.readouterr()
+
+    code = main(["history", "--state-dir", str(recorded_state)])
+
+    error = capsys.readouterr().err
+    assert code == 2
+    assert f"the ledger file {ledger_file} is damaged and cannot be read" in error
+    assert "Choosing another state folder will not bring back the history" in error
+    assert "choose a new state folder with --state-dir" in error
+    assert "nothing more is sent" not in error
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_import_with_damaged_ledger_names_file(
+    recorded_state: Path, export: Path, damage: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An import names the damaged file and explains why a new state folder is safe to use."""
+    ledger_file = recorded_state / LEDGER_FILE_NAME
+    damage(ledger_file)
+    capsys.readouterr()
+
+    code = main(["import", str(export), "--sandbox", "--state-dir", str(recorded_state)])
+
+    error = capsys.readouterr().err
+    assert code != 0
+    assert f"the ledger file {ledger_file} is damaged" in error
+    assert "Choose a new state folder with --state-dir" in error
+    assert "reads each order's fulfillments in HighLevel before it sends" in error
+
+
+def test_new_ledger_skips_fulfillments_in_highlevel(
+    sandbox: Sandbox, export: Path, tmp_path: Path
+) -> None:
+    """Importing again with a new, empty ledger creates nothing twice: HighLevel is read first."""
+    first = Ledger.open(tmp_path / "first")
+    second = Ledger.open(tmp_path / "second")
+    try:
+        run_import(sandbox, export, first)
+        created = len(sandbox.fulfillment_log())
+        again = run_import(sandbox, export, second)
+    finally:
+        first.close()
+        second.close()
+
+    assert created == 2
+    assert len(sandbox.fulfillment_log()) == created
+    assert set(statuses(again).values()) == {OrderStatus.SKIPPED}
+
+
 def test_ledger_failure_during_run_stops_it(ledger: Ledger) -> None:
     """A ledger that cannot be written while sending raises LedgerError, which stops the run."""
     from importer.errors import RunAbortedError
@@ -648,15 +773,18 @@ def test_moved_results_paths_recorded(ledger: Ledger) -> None:
     assert stored.results_path == "/watched/done/r.xlsx"
 
 
-def test_damaged_results_document_is_ledger_error(ledger: Ledger) -> None:
+def test_damaged_results_document_keeps_paths(ledger: Ledger) -> None:
+    """The error carries the run's results path, so that `report` can name the files written."""
     run = ledger.start_run("import", dry_run=False)
     file_id = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
-    save_document(ledger, run, file_id, b"{}")
+    save_document(ledger, run, file_id, b"{}", complete=True)
     ledger._db.execute("UPDATE result_documents SET document = ?", (b"not zlib data",))
 
-    with pytest.raises(LedgerError) as caught:
+    with pytest.raises(DamagedDocumentError) as caught:
         ledger.stored_results(run)
-    assert "/exports/monday.results.xlsx" in str(caught.value)
+    assert caught.value.results_path == "/exports/monday.results.xlsx"
+    assert caught.value.complete
+    assert "/exports/monday.csv" in str(caught.value)
 
 
 def test_run_packages_only_of_run_and_file(ledger: Ledger) -> None:
@@ -674,6 +802,41 @@ def test_run_packages_only_of_run_and_file(ledger: Ledger) -> None:
 
     assert [(item.order_id, item.state) for item in packages] == [(ORDER, FulfillmentState.SENDING)]
     assert packages[0].tracking_numbers == ("796799488569",)
+
+
+def test_run_package_has_time_of_record(ledger: Ledger) -> None:
+    """A package gives the time its record was last written, which dates the order's outcome."""
+    run = ledger.start_run("import", dry_run=False)
+    file_id = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
+    ledger.claim(package(), run_id=run, file_id=file_id, force=False)
+    before = datetime.now(UTC)
+    ledger.record_outcome(
+        package(), FulfillmentState.CREATED, run_id=run, file_id=file_id, http_status=201
+    )
+    after = datetime.now(UTC)
+
+    recorded = datetime.fromisoformat(ledger.run_packages(run, file_id)[0].updated_at)
+
+    # The ledger keeps milliseconds, so the time may read up to 1 ms before `before`.
+    assert before - timedelta(milliseconds=1) <= recorded <= after
+
+
+def test_last_activity_is_latest_record(ledger: Ledger) -> None:
+    """A run's last activity is its latest heartbeat, history event or package record."""
+    run = ledger.start_run("import", dry_run=False)
+    file_id = ledger.record_file(run, Path("/exports/monday.csv"), "abc", 10)
+    ledger.heartbeat(run)
+    ledger.claim(package(), run_id=run, file_id=file_id, force=False)
+    event = Event(run, file_id, LOCATION, ORDER, "", (Tracking("796799488569"),), "failed", "", "")
+    ledger.record_events([event])
+
+    latest = ledger.history()[-1].at
+
+    assert ledger.last_activity(run) == latest
+
+
+def test_last_activity_of_unknown_run_none(ledger: Ledger) -> None:
+    assert ledger.last_activity(42) is None
 
 
 def test_dry_run_stores_no_results(export: Path, ledger: Ledger) -> None:

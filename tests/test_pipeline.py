@@ -67,7 +67,7 @@ def test_ignored_rows_carry_reason(tmp_path: Path) -> None:
     assert reasons[5] == ["repeats the header row"]
     assert reasons[7] == ["totals row"]
     assert {row_with(result, number).status for number in (1, 2, 5, 7)} == {"ignored"}
-    assert row_with(result, 7).problems[0].severity is Severity.WARNING
+    assert row_with(result, 7).problems[0].severity is Severity.NOTE
     assert [order.order_id for order in result.orders] == [ORDER_A, ORDER_B]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -14,8 +16,11 @@ from importer.cli.common import (
 from importer.config import load_settings
 from importer.ledger import (
     LEDGER_FILE_NAME,
+    NEW_LEDGER_CHECK,
+    DamagedLedgerError,
     HistoryLine,
     Ledger,
+    LedgerError,
     default_state_dir,
 )
 from importer.normalize import is_order_id
@@ -50,16 +55,54 @@ def ledger_folder(args: argparse.Namespace) -> Path:
     return settings.state_dir or default_state_dir()
 
 
+@contextlib.contextmanager
+def ledger_to_read(folder: Path, damage_step: str) -> Iterator[Ledger]:
+    """Open the ledger for a command that only reads it, with failures worded for reading.
+
+    `damage_step` ends the message that the ledger file is damaged: what another
+    state folder cannot bring back, and what to do. Raises DamagedLedgerError
+    for a damaged file and LedgerError when it cannot be read for another reason.
+    """
+    try:
+        ledger = Ledger.open(folder)
+    except DamagedLedgerError as error:
+        raise _damaged(error.path, error.reason, damage_step) from error
+    try:
+        yield ledger
+    except LedgerError as error:
+        if error.damaged:
+            raise _damaged(ledger.path, error.reason, damage_step) from error
+        raise LedgerError(
+            f"the ledger {ledger.path} could not be read ({error.reason}). Check that its disk "
+            "works and that no other program keeps the file locked, then run the command again.",
+            reason=error.reason,
+        ) from error
+    finally:
+        ledger.close()
+
+
+def _damaged(path: Path, reason: str, damage_step: str) -> DamagedLedgerError:
+    message = f"the ledger file {path} is damaged and cannot be read ({reason}). {damage_step}"
+    return DamagedLedgerError(path, reason, message)
+
+
+# The end of `history`'s message about a damaged ledger: the loss, and the step before the
+# next import.
+_HISTORY_DAMAGE_STEP = (
+    "Choosing another state folder will not bring back the history of earlier imports. The "
+    "results files those imports wrote, where you still have them, list what became of each "
+    "order. Before the next import, choose a new state folder with --state-dir or "
+    f"GHL_STATE_DIR. {NEW_LEDGER_CHECK}"
+)
+
+
 def run_history(args: argparse.Namespace, out: TextIO) -> int:
     folder = ledger_folder(args)
     if not (folder / LEDGER_FILE_NAME).is_file():
         print(f"No imports are recorded in {folder} yet.", file=out)
         return EXIT_OK
-    ledger = Ledger.open(folder)
-    try:
+    with ledger_to_read(folder, _HISTORY_DAMAGE_STEP) as ledger:
         lines = ledger.history(order=args.order, file_path=args.file, limit=args.limit)
-    finally:
-        ledger.close()
     if not lines and args.order and not is_order_id(args.order.lower()):
         print(
             f"No import named an order {args.order}. An order number is recorded only when the "

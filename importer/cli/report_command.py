@@ -8,12 +8,19 @@ from pathlib import Path
 from typing import TextIO
 
 from importer.cli.common import EXIT_OK, positive_int
-from importer.cli.history_command import ledger_folder
+from importer.cli.history_command import ledger_folder, ledger_to_read
 from importer.cli.importing import print_summary, results_format_of
 from importer.errors import UsageError
-from importer.ledger import LEDGER_FILE_NAME, Ledger
-from importer.rebuild import RERUN_STEP, RebuiltFile, RunNotFoundError, rebuild_run
-from importer.report import RESULTS_FORMATS, csv_paths, write_results
+from importer.ledger import LEDGER_FILE_NAME, NEW_LEDGER_CHECK
+from importer.rebuild import (
+    DRY_RUN_NOTE,
+    RERUN_STEP,
+    RebuiltFile,
+    RunNotFoundError,
+    rebuild_run,
+    results_files,
+)
+from importer.report import RESULTS_FORMATS, write_results
 
 
 def add_report_command(
@@ -48,17 +55,18 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
     folder = ledger_folder(args)
     if not (folder / LEDGER_FILE_NAME).is_file():
         raise RunNotFoundError(
-            f"there is no import run {args.run_id}: no imports are recorded in {folder}. If "
-            "the import used another state folder, name it with --state-dir."
+            f"there is no import run {args.run_id}: no imports are recorded in {folder}. "
+            f"{DRY_RUN_NOTE} If the import used another state folder, name it with "
+            "--state-dir; `ghl-fulfill history --state-dir DIR` lists its runs with their numbers."
         )
-    ledger = Ledger.open(folder)
-    try:
+    with ledger_to_read(folder, _damage_step(args.run_id)) as ledger:
         rebuilt = rebuild_run(ledger, args.run_id)
-    finally:
-        ledger.close()
 
     targets = _targets(rebuilt, args.run_id, args.results, args.results_format)
     for file, target in zip(rebuilt, targets, strict=True):
+        # The document names no path of its own, like the run's, which is written before its
+        # path is known.
+        file.result.results_path = None
         file.result.results_path = write_results(file.result, target)
         print_summary(file.result, out)
     if not all(file.complete for file in rebuilt):
@@ -68,6 +76,17 @@ def run_report(args: argparse.Namespace, out: TextIO) -> int:
             file=out,
         )
     return EXIT_OK
+
+
+def _damage_step(run_id: int) -> str:
+    """Say what a damaged ledger costs `report`, and how to learn what became of the orders."""
+    return (
+        f"Choosing another state folder will not bring back the results of run {run_id}. If "
+        "the run finished, the results file it wrote (beside its input, unless --results named "
+        "another place) lists them. Otherwise, to see what became of its orders, import its "
+        f"file again with --state-dir set to a new folder. {NEW_LEDGER_CHECK} The new results "
+        "file then lists every order."
+    )
 
 
 def _targets(
@@ -117,17 +136,12 @@ def _default_targets(
 def _check_not_the_runs_own(file: RebuiltFile, target: Path) -> None:
     """Reject a target that is the run's input or results file, which the user may have edited."""
     protected = {file.input_path.resolve(): "input file"}
-    for path in _written_paths(file.results_path):
+    for path in results_files(file.results_path):
         protected[path.resolve()] = "results file"
-    for path in _written_paths(target):
+    for path in results_files(target):
         what = protected.get(path.resolve())
         if what is not None:
             raise UsageError(
                 f"--results {target} would overwrite the {what} of the run, {path}, which may "
                 "have been edited since; give another name."
             )
-
-
-def _written_paths(path: Path) -> tuple[Path, ...]:
-    """Return the files a results path names: the three CSV files for a .csv path."""
-    return csv_paths(path) if path.suffix.lower() == ".csv" else (path,)

@@ -123,7 +123,9 @@ class ErrorGroupPart(_Part):
     """Orders that share an error."""
 
     kind: ErrorKind | None
-    message: str = Field(description="The error with order-specific parts replaced by an ellipsis.")
+    message: str = Field(
+        description="The error as one of these orders' messages gives it, as an example."
+    )
     orders: int = Field(description="How many orders had this error.")
 
 

@@ -21,6 +21,7 @@ from importer.records import (
     OrderStatus,
     Problem,
     RowResult,
+    Severity,
 )
 
 CellValue = str | int | float | datetime | None
@@ -167,8 +168,8 @@ def next_steps(result: FileResult) -> str:
         steps.append("The import was stopped before it finished. Import the file again to go on.")
     elif result.stopped_reason:
         steps.append(
-            "The import stopped before it finished. Fix the cause given above "
-            "and import the file again."
+            'The import stopped before it finished. Fix the cause given under "Stopped '
+            'because" and import the file again.'
         )
     if result.count(OrderStatus.REJECTED):
         steps.append(
@@ -181,8 +182,13 @@ def next_steps(result: FileResult) -> str:
             "For each failed order, the What To Do column of the Orders sheet says whether "
             "importing again can help or the order needs a change in HighLevel first."
         )
+    if _deferred_for_daily_limit(result):
+        steps.append(
+            "Orders deferred for HighLevel's daily limit of requests are sent by importing "
+            "the file again after midnight UTC; nothing already created is sent twice."
+        )
     # A stopped run's first sentence already says to import again.
-    if result.count(OrderStatus.DEFERRED) and not result.stopped_reason:
+    elif result.count(OrderStatus.DEFERRED) and not result.stopped_reason:
         steps.append(
             "The deferred orders were not sent in this run (the reason is in the Orders "
             "sheet). Import the file again to send them; nothing already created is sent twice."
@@ -214,6 +220,13 @@ def next_steps(result: FileResult) -> str:
     return "Nothing to do: every order was created or already fulfilled."
 
 
+def _deferred_for_daily_limit(result: FileResult) -> bool:
+    return any(
+        order.status is OrderStatus.DEFERRED and order.kind is ErrorKind.DAILY_LIMIT
+        for order in result.orders
+    )
+
+
 def item_text(item: Item) -> str:
     return f"{item.sku or item.price_id} \N{MULTIPLICATION SIGN} {item.qty}"
 
@@ -235,8 +248,10 @@ def format_problem(problem: Problem) -> str:
     text = problem.message
     if problem.column:
         text = f'Column "{problem.column}": {text}'
-    if not problem.is_error:
+    if problem.severity is Severity.WARNING:
         text = f"Warning: {text}"
+    elif problem.severity is Severity.NOTE:
+        text = text[:1].upper() + text[1:]
     return text
 
 
@@ -273,8 +288,9 @@ _WHAT_TO_DO = {
         "correct them and import the file again, which skips the orders already created."
     ),
     ErrorKind.ORDER_STATE: (
-        "Open the order in HighLevel to see whether it is canceled or already shipped, correct "
-        "or remove its rows, then import again, which skips the orders already created."
+        "Open the order in HighLevel to see what is left to fulfill (it may be canceled, or "
+        "shipped in part already), correct the quantities or remove the rows in the file, "
+        "then import again, which skips the orders already created."
     ),
     ErrorKind.API_REJECTED: (
         "Read HighLevel's reason in the Message column, correct the order's rows or the order "
@@ -344,33 +360,34 @@ def kind_label(kind: ErrorKind | None) -> str:
 
 _NOT_DONE = (OrderStatus.REJECTED, OrderStatus.FAILED, OrderStatus.DEFERRED)
 
-# Parts of a message that name one order, row or value, so that the same error
-# of different orders reads the same: row numbers, quoted values (not column
-# names), IDs and tracking numbers (six or more letters and digits with at
-# least one digit), and other numbers except HTTP status codes.
+# Parts of a message that name one order, row or value. They are removed to
+# find the messages that say the same thing of different orders: row numbers,
+# quoted values (not column names), and any word with a digit in it, which
+# covers IDs, tracking numbers, quantities and HTTP status codes alike.
 _ROW_NUMBERS = re.compile(r"\brows? \d+(?:(?:, |-)\d+)*")
-_QUOTED = re.compile(r'(column )?"[^"\n]*"')
-_IDENTIFIER = re.compile(r"\b(?=[\w-]*\d)[\w-]{6,}\b")
-_NUMBER = re.compile(r"(?<!HTTP )\b\d+(?:\.\d+)?\b")
-PLACEHOLDER = "\N{HORIZONTAL ELLIPSIS}"
+_QUOTED = re.compile(r"""(column )?("[^"\n]*"|'[^'\n]*')""")
+_WITH_DIGIT = re.compile(r"\S*\d\S*")
+_SPACES = re.compile(r"\s+")
+# The longest example message shown for a group; the Orders sheet has each one whole.
+_EXAMPLE_CHARACTERS = 300
 
 
-def normalize_message(line: str) -> str:
-    """Replace the order-specific parts of one message line with "…"."""
-    line = _ROW_NUMBERS.sub(lambda match: match.group().split()[0] + " " + PLACEHOLDER, line)
-    line = _QUOTED.sub(_hide_quoted_value, line)
-    line = _IDENTIFIER.sub(PLACEHOLDER, line)
-    return _NUMBER.sub(PLACEHOLDER, line).strip()
+def message_shape(line: str) -> str:
+    """Return what a message line says with the order's own values left out, to group by."""
+    line = _ROW_NUMBERS.sub("row", line)
+    line = _QUOTED.sub(_keep_column_name, line)
+    line = _WITH_DIGIT.sub("", line)
+    return _SPACES.sub(" ", line).strip()
 
 
-def _hide_quoted_value(match: re.Match[str]) -> str:
+def _keep_column_name(match: re.Match[str]) -> str:
     # A column name is the same for every order, so it stays.
-    return match.group() if match.group(1) else f'"{PLACEHOLDER}"'
+    return match.group() if match.group(1) else ""
 
 
 @dataclass(frozen=True)
 class ErrorGroup:
-    """Orders that share an error: its kind and its message with order-specific parts removed."""
+    """Orders that share an error: its kind, one order's message as an example, and a count."""
 
     kind: ErrorKind | None
     message: str
@@ -383,16 +400,35 @@ def common_errors(orders: Iterable[OrderResult], limit: int = 5) -> list[ErrorGr
     Each line of an order's message is one error, counted once per order; ties
     keep the order in which the errors first appear.
     """
+    return _error_groups(orders)[:limit]
+
+
+def count_error_groups(orders: Iterable[OrderResult]) -> int:
+    """Return how many different errors the orders not created have."""
+    return len(_error_groups(orders))
+
+
+def more_errors_text(more: int) -> str:
+    """Say how many errors the list of the most common ones leaves out."""
+    kinds = "error" if more == 1 else "errors"
+    return f"and {more} other {kinds}: the Orders sheet gives each order's own message"
+
+
+def _error_groups(orders: Iterable[OrderResult]) -> list[ErrorGroup]:
     counts: Counter[tuple[ErrorKind | None, str]] = Counter()
+    examples: dict[tuple[ErrorKind | None, str], str] = {}
     for order in orders:
         if order.status not in _NOT_DONE:
             continue
-        lines = order.message.splitlines() or [""]
-        # dict.fromkeys drops repeats and keeps the lines' order, which a set would not.
-        for key in dict.fromkeys((order.kind, normalize_message(line)) for line in lines):
+        # One count per order and error, even when several of its rows have the error.
+        keyed: dict[tuple[ErrorKind | None, str], str] = {}
+        for line in order.message.splitlines() or [""]:
+            keyed.setdefault((order.kind, message_shape(line)), line)
+        for key, line in keyed.items():
+            examples.setdefault(key, line.strip()[:_EXAMPLE_CHARACTERS])
             counts[key] += 1
     ranked = sorted(counts.items(), key=lambda entry: -entry[1])  # stable: ties keep their order
-    return [ErrorGroup(kind, message, count) for (kind, message), count in ranked[:limit]]
+    return [ErrorGroup(kind, examples[(kind, shape)], count) for (kind, shape), count in ranked]
 
 
 def slowest_orders(orders: Sequence[OrderResult], limit: int = 5) -> list[OrderResult]:

@@ -27,7 +27,9 @@ from importer.report.facts import (
     CellValue,
     advice_fields,
     common_errors,
+    count_error_groups,
     kind_label,
+    more_errors_text,
     order_reference,
     run_fields,
     slowest_orders,
@@ -82,14 +84,18 @@ def summary_table(result: FileResult, extra_notes: Sequence[str] = ()) -> Table:
     ]
     rows += [(label, value, None) for label, value in advice_fields(result)]
     rows += [("Note", note, None) for note in extra_notes]
+    groups = common_errors(result.orders)
     rows += [
         (
             f"Common error: {kind_label(group.kind)}",
-            f"{group.message} ({group.orders} orders)",
+            f"{_orders_text(group.orders)}, for example: {group.message}",
             None,
         )
-        for group in common_errors(result.orders)
+        for group in groups
     ]
+    more = count_error_groups(result.orders) - len(groups)
+    if more > 0:
+        rows.append(("Common error: more", more_errors_text(more), None))
     rows += [
         (f"Slow order: {order_reference(order)} ({order.status.value})", order.seconds, None)
         for order in slowest_orders(result.orders)
@@ -165,3 +171,7 @@ def unescape_formula(text: str) -> str:
     if text.startswith(TEXT_PREFIX) and text.lstrip(TEXT_PREFIX).startswith(FORMULA_PREFIXES):
         return text[len(TEXT_PREFIX) :]
     return text
+
+
+def _orders_text(count: int) -> str:
+    return "1 order" if count == 1 else f"{count} orders"

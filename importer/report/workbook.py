@@ -36,11 +36,13 @@ from importer.report.facts import (
     StatusCount,
     common_errors,
     compress_row_numbers,
+    count_error_groups,
     format_problem,
     item_text,
     kind_label,
     lines,
     local_naive,
+    more_errors_text,
     next_steps,
     order_reference,
     results_title,
@@ -59,7 +61,7 @@ ROWS_SHEET = "Rows"
 SUMMARY_HEADERS = ("Field", "Value")
 # The headers of the Summary sheet's tables.
 COUNT_HEADERS = ("Count", "Number", "Share of orders")
-ERROR_HEADERS = ("Most common errors", "Message", "Orders")
+ERROR_HEADERS = ("Most common errors", "Example", "Orders")
 SLOWEST_HEADERS = ("Slowest orders", "Status", "Seconds")
 RUN_HEADERS = ("Run", "Value")
 ORDER_HEADERS = (
@@ -156,7 +158,7 @@ def _write_summary(sheet: Worksheet, result: FileResult, changed_rows: Sequence[
         *(_count_cells(sheet, count) for count in counts),
         [],
         *(_field_cells(sheet, label, value) for label, value in _advice(result, changed_rows)),
-        *_error_table(sheet, common_errors(result.orders)),
+        *_error_table(sheet, common_errors(result.orders), count_error_groups(result.orders)),
         *_slowest_table(sheet, slowest_orders(result.orders)),
         [],
         _header_cells(sheet, RUN_HEADERS),
@@ -237,7 +239,9 @@ def _count_cells(sheet: Worksheet, count: StatusCount) -> list[Cell]:
     return cells
 
 
-def _error_table(sheet: Worksheet, groups: Sequence[ErrorGroup]) -> list[list[Cell]]:
+def _error_table(
+    sheet: Worksheet, groups: Sequence[ErrorGroup], all_groups: int
+) -> list[list[Cell]]:
     if not groups:
         return []
     rows = [[], _header_cells(sheet, ERROR_HEADERS)]
@@ -250,6 +254,9 @@ def _error_table(sheet: Worksheet, groups: Sequence[ErrorGroup]) -> list[list[Ce
         for cell in cells:
             cell.alignment = WRAPPED
         rows.append(cells)
+    if all_groups > len(groups):
+        more = more_errors_text(all_groups - len(groups))
+        rows.append([_make_cell(sheet, "Other errors"), _make_cell(sheet, more)])
     return rows
 
 
