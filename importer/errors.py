@@ -66,7 +66,7 @@ class UncertainMappingError(InputFileError):
 
 
 class ReportError(ImporterError):
-    """The results workbook cannot be saved where it was requested."""
+    """The results cannot be saved where they were requested, or a stored copy cannot be read."""
 
     def __init__(self, path: Path, message: str) -> None:
         super().__init__(f"{path}: {message}")

@@ -68,21 +68,24 @@ def main() -> int:
 
 def import_sample(folder: Path) -> Path:
     """Import a copy of the sample into the built-in sandbox; return the results workbook."""
-    source = folder / SAMPLE.name
+    # A relative path, so that the Summary names the file as the README's command does.
+    relative = Path("sample_data") / SAMPLE.name
+    source = folder / relative
+    source.parent.mkdir()
     shutil.copy(SAMPLE, source)
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GHL_")}
     # A ledger of its own: with the user's ledger, a second run would show every order skipped.
     environment["XDG_DATA_HOME"] = str(folder / "data")
     completed = subprocess.run(
-        ["uv", "run", "ghl-fulfill", "import", str(source), "--sandbox"],
-        cwd=ROOT,
+        ["uv", "run", "--project", str(ROOT), "ghl-fulfill", "import", str(relative), "--sandbox"],
+        cwd=folder,
         env=environment,
         capture_output=True,
         text=True,
         check=False,
         timeout=COMMAND_SECONDS,
     )
-    workbook = folder / f"{source.stem}.results.xlsx"
+    workbook = source.with_name(f"{source.stem}.results.xlsx")
     # The sample has mistakes on purpose, so exit code 1 is the expected outcome.
     if completed.returncode not in (0, 1) or not workbook.is_file():
         sys.exit(

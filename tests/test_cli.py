@@ -460,3 +460,19 @@ def test_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
     assert rerun.returncode == 0
     assert len(per_order) == 400
     assert max(per_order.values()) == 1
+
+
+def test_results_under_a_file_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --results path whose folder is a file says so, not that the folder is missing."""
+    (tmp_path / "in.csv").write_text("x\n", encoding="utf-8")
+    code = main(
+        [
+            "import",
+            str(MANUAL_SAMPLE),
+            "--dry-run",
+            "--results",
+            str(tmp_path / "in.csv" / "r.xlsx"),
+        ]
+    )
+    assert code == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

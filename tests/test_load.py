@@ -1485,6 +1485,17 @@ def test_formula_without_value_shown(tmp_path: Path) -> None:
     assert any("formula without a saved value" in note for note in table.notes)
 
 
+def test_formula_note_names_cell(tmp_path: Path) -> None:
+    """The note about formulas without values names each cell, so the user can find it."""
+    path = write_workbook(
+        tmp_path,
+        "orders.xlsx",
+        {"Shipments": [["Order ID", "Qty"], ["6afb2607207fe629c6a23c3a", "=1+1"]]},
+    )
+    table = load_table(path)
+    assert any("(B2)" in note for note in table.notes)
+
+
 def test_error_value_shown(tmp_path: Path) -> None:
     """An error value such as #DIV/0! reads as that error, not as an empty cell."""
     path = tmp_path / "orders.xlsx"

@@ -910,7 +910,7 @@ def test_every_name_locked_raises_report_error(
 
     monkeypatch.setattr(os, "replace", replace)
 
-    with pytest.raises(ReportError, match="Close the results workbooks"):
+    with pytest.raises(ReportError, match="Close the results files"):
         report.write_results(_file_result(), target)
     assert list(tmp_path.iterdir()) == []
 

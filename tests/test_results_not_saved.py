@@ -105,7 +105,7 @@ def test_busy_target_uses_second_name(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def _refusing_writer(result: FileResult, path: Path) -> Path:
-    raise ReportError(path, "cannot save the results workbook (Device or resource busy).")
+    raise ReportError(path, "cannot save the results (Device or resource busy).")
 
 
 def test_old_leftover_temporary_removed(tmp_path: Path) -> None:

@@ -419,6 +419,11 @@ def _check_results_path(results: Path, inputs: list[Path]) -> None:
                 f"--results {results} names the input file {path}, which must not be "
                 "replaced; give another name for the results."
             )
+    if results.parent.exists() and not results.parent.is_dir():
+        raise UsageError(
+            f"--results {results}: {results.parent} is a file, not a folder; "
+            "give a path in a folder."
+        )
     if not results.parent.is_dir():
         raise UsageError(
             f"--results {results}: the folder {results.parent} does not exist; create it first."
@@ -619,7 +624,7 @@ def print_summary(result: FileResult, out: TextIO) -> None:
         label = "row" if len(orphans) == 1 else "rows"
         print(f"  rejected {label} without an order ID: {numbers}{more}", file=out)
     if len(not_done) > _SHOWN_PROBLEMS:
-        print(f"  ... and {len(not_done) - _SHOWN_PROBLEMS} more in the results workbook", file=out)
+        print(f"  ... and {len(not_done) - _SHOWN_PROBLEMS} more in the results", file=out)
     if result.results_path is None:
         print("  Results: not saved (see the error below)", file=out)
     else:

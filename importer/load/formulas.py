@@ -15,7 +15,11 @@ from collections.abc import Sequence
 from xml.etree import ElementTree
 
 import defusedxml.ElementTree as SafeElementTree
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_from_string,
+    get_column_letter,
+)
 from openpyxl.utils.exceptions import CellCoordinatesException
 
 from importer.load.archive import sheet_targets
@@ -24,6 +28,9 @@ from importer.load.records import RawRow
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 Cell = tuple[int, int]  # (row, column), counted from 1
+
+# How many replaced cells a note names before "and N more".
+_NAMED_CELLS = 10
 
 
 def mark_formula_cells(
@@ -41,7 +48,7 @@ def mark_formula_cells(
     cells = _formula_cells(data)
     if not cells:
         return list(rows), []
-    return _replace(rows, cells), [_note(len(cells))]
+    return _replace(rows, cells), [_note(sorted(cells))]
 
 
 def _formula_cells(data: bytes) -> dict[Cell, str]:
@@ -94,11 +101,15 @@ def _replace(rows: Sequence[RawRow], cells: dict[Cell, str]) -> list[RawRow]:
     return replaced
 
 
-def _note(count: int) -> str:
-    cells = "1 cell holds" if count == 1 else f"{count} cells hold"
+def _note(cells: Sequence[Cell]) -> str:
+    """Say how many cells were replaced, and name the first of them, such as C5."""
+    held = "1 cell holds" if len(cells) == 1 else f"{len(cells)} cells hold"
+    named = ", ".join(f"{get_column_letter(column)}{row}" for row, column in cells[:_NAMED_CELLS])
+    if len(cells) > _NAMED_CELLS:
+        named += f" and {len(cells) - _NAMED_CELLS} more"
     return (
-        f"{cells} a formula without a saved value or an error value; open the file in Excel "
-        "and save it again so that the values are stored"
+        f"{held} a formula without a saved value or an error value ({named}); open the file "
+        "in Excel and save it again so that the values are stored"
     )
 
 

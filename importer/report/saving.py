@@ -64,7 +64,7 @@ def check_writable(path: Path) -> None:
     except OSError as error:
         raise ReportError(
             path,
-            f"the results workbook cannot be saved in this folder ({error.strerror}); "
+            f"the results cannot be saved in this folder ({error.strerror}); "
             "nothing was sent. Choose another place with --results",
         ) from error
 
@@ -199,9 +199,9 @@ def _move_into_place(temporary: Path, path: Path) -> Path:
 
     raise ReportError(
         path,
-        f"cannot save the results workbook because this file and the next "
+        f"cannot save the results because this file and the next "
         f"{MAX_ALTERNATIVE_NAMES} numbered names are locked or taken. "
-        "Close the results workbooks that are open in Excel, then try again.",
+        "Close the results files that are open in Excel or another program, then try again.",
     )
 
 
@@ -225,6 +225,6 @@ def _unwritable(path: Path, error: OSError) -> ReportError:
     reason = error.strerror or str(error)
     return ReportError(
         path,
-        f"cannot save the results workbook ({reason}). Check that the folder exists "
+        f"cannot save the results ({reason}). Check that the folder exists "
         "and that you can write to it, or choose another path for the results.",
     )
