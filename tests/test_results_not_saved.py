@@ -24,12 +24,12 @@ MANUAL_SAMPLE = PROJECT / "sample_data" / "manual_fulfillments.csv"
 
 
 @pytest.fixture
-def results_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def results_unsaved(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every results file fail to save, as one held open by another program would.
 
     The check before sending still passes, so the orders are sent first.
     """
-    monkeypatch.setattr(pipeline, "write_results", _refusing_writer)
+    monkeypatch.setattr(pipeline, "write_results", _failing_writer)
 
 
 @pytest.fixture
@@ -43,12 +43,12 @@ def _import(export: Path, state: Path) -> int:
     return main(["import", str(export), "--sandbox", "--state-dir", str(state)])
 
 
-@pytest.mark.usefixtures("results_refused")
+@pytest.mark.usefixtures("results_unsaved")
 def test_unsaved_results_exit_code_3(export: Path, tmp_path: Path) -> None:
     assert _import(export, tmp_path / "state") == 3
 
 
-@pytest.mark.usefixtures("results_refused")
+@pytest.mark.usefixtures("results_unsaved")
 def test_unsaved_results_summary_printed(
     export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -56,7 +56,7 @@ def test_unsaved_results_summary_printed(
     assert "10 created" in capsys.readouterr().out
 
 
-@pytest.mark.usefixtures("results_refused")
+@pytest.mark.usefixtures("results_unsaved")
 def test_unsaved_results_names_report_command(
     export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -64,7 +64,7 @@ def test_unsaved_results_names_report_command(
     assert "`ghl-fulfill report 1 --results FOLDER`" in capsys.readouterr().err
 
 
-@pytest.mark.usefixtures("results_refused")
+@pytest.mark.usefixtures("results_unsaved")
 def test_unsaved_results_history_recorded(
     export: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,7 +79,7 @@ def test_unsaved_results_rebuilt_by_report(
 ) -> None:
     state = tmp_path / "state"
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline, "write_results", _refusing_writer)
+        patch.setattr(pipeline, "write_results", _failing_writer)
         _import(export, state)
     monkeypatch.chdir(tmp_path)
     main(["report", "1", "--state-dir", str(state)])
@@ -104,7 +104,7 @@ def test_busy_target_uses_second_name(tmp_path: Path, monkeypatch: pytest.Monkey
     assert written == tmp_path / "dec-01.results (2).xlsx"
 
 
-def _refusing_writer(result: FileResult, path: Path) -> Path:
+def _failing_writer(result: FileResult, path: Path) -> Path:
     raise ReportError(path, "cannot save the results (Device or resource busy).")
 
 

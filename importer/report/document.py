@@ -36,6 +36,7 @@ from importer.report.facts import (
     common_errors,
     count_ignored_rows,
     duration_seconds,
+    local_naive,
     next_steps,
     what_to_do,
 )
@@ -327,7 +328,7 @@ def from_document(document: ResultsDocument) -> FileResult:
     result = FileResult(
         path=Path(document.file),
         started_at=_local_naive(document.started_at),
-        finished_at=_optional_local_naive(document.finished_at),
+        finished_at=local_naive(document.finished_at),
         sheet=document.sheet,
         template=document.template,
         template_score=document.template_score,
@@ -364,7 +365,7 @@ def _order_result(part: OrderPart) -> OrderResult:
         http_status=part.http_status,
         message=part.message,
         trace_id=part.trace_id,
-        finished_at=_optional_local_naive(part.finished_at),
+        finished_at=local_naive(part.finished_at),
         kind=part.kind,
         seconds=part.seconds,
     )
@@ -390,10 +391,6 @@ def _row_result(part: RowPart) -> RowResult:
 
 def _local_naive(moment: datetime) -> datetime:
     return moment.astimezone().replace(tzinfo=None)
-
-
-def _optional_local_naive(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _local_naive(moment)
 
 
 # Schema

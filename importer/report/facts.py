@@ -1,4 +1,4 @@
-"""What a run's results say, in the same words whatever form they are written in.
+"""The values a run's results report, worded the same whatever form they are written in.
 
 The workbook, the CSV files and the JSON document are all built from these
 values, so a count or a next step reads the same in each.
@@ -187,7 +187,7 @@ def next_steps(result: FileResult) -> str:
             "Orders deferred for HighLevel's daily limit of requests are sent by importing "
             "the file again after midnight UTC; nothing already created is sent twice."
         )
-    # A stopped run's first sentence already says to import again.
+    # A stopped run's first sentence already tells the user to import again.
     elif result.count(OrderStatus.DEFERRED) and not result.stopped_reason:
         steps.append(
             "The deferred orders were not sent in this run (the reason is in the Orders "
@@ -368,7 +368,7 @@ _ROW_NUMBERS = re.compile(r"\brows? \d+(?:(?:, |-)\d+)*")
 _QUOTED = re.compile(r"""(column )?("[^"\n]*"|'[^'\n]*')""")
 _WITH_DIGIT = re.compile(r"\S*\d\S*")
 _SPACES = re.compile(r"\s+")
-# The longest example message shown for a group; the Orders sheet has each one whole.
+# The maximum length of a group's example message; the Orders sheet has each one whole.
 _EXAMPLE_CHARACTERS = 300
 
 
