@@ -233,6 +233,8 @@ def _file_level(path: Path, secret_files: dict[Path, str]) -> _Level:
     _check_one_token_form(data, f"{path}: both token and token_file are set")
     if _contains_token(data):
         secret_files.setdefault(path, "config file")
+    else:
+        _warn_if_group_writable(path)
     if "token_file" in data:
         data["token_file"] = path.parent / Path(data["token_file"]).expanduser()
     return {key: (value, f"{key} in {path}") for key, value in data.items()}
@@ -396,6 +398,7 @@ def read_token_file(path: Path, named_by: str) -> str:
     # A FIFO or a device would block or never end, so only a regular file is opened.
     if not stat.S_ISREG(status.st_mode):
         raise ConfigError(f"{where} is not a file. Name the file that contains the token.")
+    check_not_world_writable(path, "token file")
     try:
         with path.open("rb") as handle:
             data = handle.read(_TOKEN_FILE_MAX_BYTES + 1)
@@ -572,13 +575,13 @@ def _folder(folder: object, config_path: Path) -> Path | None:
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
+    content = _config_bytes(path)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as error:
-        raise ConfigError(f"The config file {path} does not exist.") from error
-    except OSError as error:
-        raise ConfigError(f"The config file {path} could not be read: {error.strerror}.") from error
+        data = tomllib.loads(content.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"The config file {path} is not text (UTF-8); name the TOML settings file."
+        ) from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"The config file {path} is not valid TOML: {error}.") from error
 
@@ -594,6 +597,72 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
             raise ConfigError(f"{path}: the setting {key!r} must be {_TYPE_NAMES[key]}.")
     return data
+
+
+# A settings file is a few kilobytes; a larger file is the wrong file.
+_CONFIG_MAX_BYTES = 1024 * 1024
+
+
+def _config_bytes(path: Path) -> bytes:
+    """Read a config file that is a regular file, of a sane size, that not every user may change."""
+    try:
+        status = path.stat()
+    except FileNotFoundError as error:
+        raise ConfigError(f"The config file {path} does not exist.") from error
+    except OSError as error:
+        raise ConfigError(f"The config file {path} could not be read: {error.strerror}.") from error
+    # A FIFO or a device would block or never end, so only a regular file is opened.
+    if not stat.S_ISREG(status.st_mode):
+        raise ConfigError(f"The config file {path} is not a file; name the TOML settings file.")
+    if status.st_size > _CONFIG_MAX_BYTES:
+        raise ConfigError(
+            f"The config file {path} is larger than 1 MB, too large for a settings file; "
+            "name the TOML settings file."
+        )
+    check_not_world_writable(path, "config file")
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_CONFIG_MAX_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(f"The config file {path} could not be read: {error.strerror}.") from error
+
+
+def check_not_world_writable(path: Path, kind: str) -> None:
+    """Refuse a file that every user may change: they could send the token elsewhere.
+
+    Only POSIX permission bits are checked, so Windows is skipped.
+    """
+    mode = _posix_mode(path)
+    if mode is not None and mode & stat.S_IWOTH:
+        raise ConfigError(
+            f"The {kind} {path} may be changed by every user of this computer (permissions "
+            f"{mode:04o}), so its settings cannot be trusted: they could send the token "
+            f"elsewhere. Make it private with: chmod 600 {shlex.quote(str(path))}"
+        )
+
+
+def _warn_if_group_writable(path: Path) -> None:
+    """Warn about a config file without a token that other users of its group may change."""
+    mode = _posix_mode(path)
+    if mode is None or not mode & stat.S_IWGRP:
+        return
+    logger.warning(
+        "The config file %s may be changed by other users of its group (permissions %04o), "
+        "who could change where the token is sent. Make it private with: chmod 600 %s",
+        path,
+        mode,
+        shlex.quote(str(path)),
+        extra={"fields": {"event": "config_file_shared", "file": str(path), "mode": f"{mode:04o}"}},
+    )
+
+
+def _posix_mode(path: Path) -> int | None:
+    if os.name == "nt":
+        return None
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
 
 
 # Each load limit's setting: its default, its largest allowed value and how the

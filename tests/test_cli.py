@@ -476,3 +476,20 @@ def test_results_under_a_file_rejected(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert code == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_memory_error_explained(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Running out of memory is explained as a file too large, not reported as a bug.
+
+    The failure is planted, because really exhausting memory would harm the machine.
+    """
+    from importer import pipeline
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(pipeline, "load_table", exhausted)
+    main(["import", str(MANUAL_SAMPLE), "--dry-run"])
+    assert "ran out of memory" in capsys.readouterr().err

@@ -624,3 +624,48 @@ def test_shared_token_file_warned_once(tmp_path: Path, caplog: pytest.LogCapture
         f'token_file = "token.txt"\n[locations.{LOCATION_A}]\ntoken_file = "token.txt"\n',
     )
     assert len(shared_warnings(caplog)) == 1
+
+
+@posix_only
+def test_world_writable_config_rejected(tmp_path: Path) -> None:
+    """A config file every user may change could send the token anywhere, so it is refused."""
+    write_private(tmp_path / "ghl-fulfill.toml", 'base_url = "https://example.com"\n', 0o666)
+    with pytest.raises(ConfigError, match="may be changed by every user"):
+        settings_from(tmp_path)
+
+
+@posix_only
+def test_world_writable_token_file_rejected(tmp_path: Path) -> None:
+    token_file = write_private(tmp_path / "token.txt", f"{TOKEN}\n", 0o602)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        settings_from(tmp_path, token_file=token_file)
+
+
+@posix_only
+def test_group_writable_config_without_token_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_private(tmp_path / "ghl-fulfill.toml", 'base_url = "https://example.com"\n', 0o664)
+    settings_from(tmp_path)
+    assert len(shared_warnings(caplog)) == 1
+
+
+@posix_only
+def test_config_fifo_rejected(tmp_path: Path) -> None:
+    """A named pipe as the config file would block for ever, so it is refused before opening."""
+    fifo = tmp_path / "settings.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is not a file"):
+        load_settings(config_path=fifo, environ={}, flags={}, cwd=tmp_path)
+
+
+def test_binary_config_rejected(tmp_path: Path) -> None:
+    binary = write_private(tmp_path / "settings.toml", b"MZ\x90\x00\xff\xfe\x00")
+    with pytest.raises(ConfigError, match="is not text"):
+        load_settings(config_path=binary, environ={}, flags={}, cwd=tmp_path)
+
+
+def test_huge_config_rejected(tmp_path: Path) -> None:
+    huge = write_private(tmp_path / "settings.toml", "# x\n" * 300_000)
+    with pytest.raises(ConfigError, match="larger than 1 MB"):
+        load_settings(config_path=huge, environ={}, flags={}, cwd=tmp_path)

@@ -1548,3 +1548,12 @@ def test_legend_row_loses_to_fuller_header(tmp_path: Path) -> None:
     )
     table = load_table(path, header_score=load_score())
     assert table.header_row == 2
+
+
+def test_many_sheets_note_stays_short(tmp_path: Path) -> None:
+    """A workbook of many empty sheets names ten of them, then counts the rest."""
+    sheets: dict[str, list[list[object]]] = {f"Empty {index}": [] for index in range(30)}
+    sheets["Shipments"] = [["Order ID", "Tracking Number"], ["6afb2607207fe629c6a23c3a", "1Z1"]]
+    path = write_workbook(tmp_path, "many.xlsx", sheets)
+    table = load_table(path, header_score=load_score())
+    assert table.notes[0].endswith("and 20 more sheets")

@@ -147,6 +147,18 @@ def test_external_entity_not_read(tmp_path: Path) -> None:
     assert "root:" not in message
 
 
+def test_utf16_part_with_doctype_rejected(tmp_path: Path) -> None:
+    """A part in UTF-16, where the letters of <!DOCTYPE are apart, is rejected all the same."""
+    rows = '<row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+    core = ('<?xml version="1.0" encoding="UTF-16"?>' + PASSWD_ENTITY + "<x/>").encode("utf-16")
+    extra = {"docProps/core.xml": core}
+    path = write(tmp_path, "wide.xlsx", xlsx_bytes(sheet_xml(rows), extra=extra))
+
+    message = load_error(path)
+
+    assert 'its part "docProps/core.xml" is XML in UTF-16 or UTF-32' in message
+
+
 def test_billion_laughs_in_ods_rejected(tmp_path: Path) -> None:
     rows = ods_row(ods_cell("&lol9;"))
     path = write(tmp_path, "laughs.ods", ods_bytes(rows, BILLION_LAUGHS))
@@ -286,6 +298,27 @@ def test_csv_rows_limit(tmp_path: Path) -> None:
 
     assert "has more rows than the limit of 5 rows" in message
     assert "max_rows in ghl-fulfill.toml" in message
+
+
+def test_csv_cells_limit(tmp_path: Path) -> None:
+    """A CSV file is held to max_sheet_cells too, counted while it is read."""
+    lines = b"".join(b"A%d,1Z%d\n" % (row, row) for row in range(10))
+    path = write(tmp_path, "wide.csv", b"Order ID,Tracking\n" + lines)
+
+    message = load_error(path, LoadOptions(max_sheet_cells=15))
+
+    assert "has more than 15 cells by row 8" in message
+    assert "max_sheet_cells in ghl-fulfill.toml" in message
+
+
+def test_large_csv_cells_limit(tmp_path: Path) -> None:
+    """A UTF-8 CSV over 1 MB, read a column at a time, is held to max_sheet_cells as well."""
+    lines = b"".join(b"A%07d,1Z%020d\n" % (row, row) for row in range(50_000))
+    path = write(tmp_path, "large.csv", b"Order ID,Tracking\n" + lines)
+
+    message = load_error(path, LoadOptions(max_sheet_cells=90_000))
+
+    assert "more than 90,000 cells" in message
 
 
 def test_csv_nul_byte_names_row(tmp_path: Path) -> None:

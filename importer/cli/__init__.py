@@ -77,6 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # would fail again, so they go nowhere; the results workbook is written.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ABORTED
+    except MemoryError:
+        _report_error(
+            "error: this computer ran out of memory. The file is too large to import at once: "
+            "split it into smaller files, or lower max_rows or max_sheet_cells in "
+            "ghl-fulfill.toml so that such files are refused early. Orders already sent are "
+            "in the ledger and are not sent again.",
+            args.log_format,
+        )
+        return EXIT_ABORTED
     except Exception as error:
         # An unexpected exception is a bug: one line here, the details with --verbose
         # and in the log file.

@@ -40,6 +40,8 @@ RATIO_FLOOR_BYTES = 1024 * 1024
 # Excel and LibreOffice never write a document type declaration, and one is
 # what entity expansion attacks (billion laughs, external entities) need.
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+# The byte order marks of UTF-16 and UTF-32, big and little endian.
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 # A start tag of a row or a cell: the reference when it has one, else an
 # empty match. The reference is searched for up to the tag's end.
@@ -178,8 +180,12 @@ class _XmlScan:
         self.member = member
         self.sheet = _SheetScan(sheet) if sheet is not None else None
         self._rest = bytearray()
+        self._started = False
 
     def feed(self, path: Path, chunk: bytes) -> None:
+        if not self._started and chunk:
+            self._started = True
+            self._check_utf8(path, chunk)
         end = chunk.rfind(b">")
         if end < 0:
             self._rest += chunk
@@ -191,6 +197,17 @@ class _XmlScan:
     def finish(self, path: Path) -> None:
         self._scan(path, bytes(self._rest))
         self._rest = bytearray()
+
+    def _check_utf8(self, path: Path, start: bytes) -> None:
+        # In UTF-16 or UTF-32 a declaration such as <!DOCTYPE has NUL bytes between
+        # its letters, so the search for it would miss it.
+        if start.startswith(_WIDE_BOMS) or b"\0" in start[:4]:
+            raise InputFileError(
+                path,
+                f'its part "{self.member}" is XML in UTF-16 or UTF-32, which Excel and '
+                "LibreOffice never write; the file was not read. Open the original in Excel "
+                "and save it again as .xlsx",
+            )
 
     def _scan(self, path: Path, segment: bytes) -> None:
         if _DOCTYPE.search(segment):

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from importer.load.limits import check_row, too_long_cell, too_many_rows
+from importer.load.limits import check_row, too_long_cell, too_many_cells, too_many_rows
 from importer.load.records import (
     ABOVE_HEADER,
     BLANK_ROW,
@@ -231,6 +231,8 @@ def _build(
     _check_cell_lengths(path, columns, numbers, options.max_cell_characters)
 
     width = max(used_width(header.cells), _used_columns(columns))
+    if (len(head_rows) + count) * width > options.max_sheet_cells:
+        raise too_many_cells(path, header.number + count, options.max_sheet_cells)
     columns = columns[:width]
     header_cells = fit(header.cells, width)
 

@@ -62,6 +62,15 @@ def too_many_sheet_cells(path: Path, extent: SheetSpan, limit: int) -> InputFile
     )
 
 
+def too_many_cells(path: Path, row: int, limit: int) -> InputFileError:
+    """Word the message for max_sheet_cells in a CSV file, whose reading stopped at `row`."""
+    return InputFileError(
+        path,
+        f"has more than {limit:,} cells by row {row:,}, counting the empty ones; "
+        f"{raise_with('max_sheet_cells')}",
+    )
+
+
 def too_long_cell(path: Path, row: int, column: int, length: int, limit: int) -> InputFileError:
     return InputFileError(
         path,

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from importer.errors import InputFileError
 from importer.load import columns
 from importer.load.files import UTF16_BOMS, os_error_message, renamed_note
-from importer.load.limits import check_row, too_long_cell, too_many_rows
+from importer.load.limits import check_row, too_long_cell, too_many_cells, too_many_rows
 from importer.load.records import (
     CONFIG_FILE,
     DELIMITERS,
@@ -357,12 +357,17 @@ def _parse_csv(
     raw_rows: list[RawRow] = []
     last_lines: list[str] = []
 
+    cell_count = 0
     try:
         for number, cells in enumerate(reader, start=1):
             raw_row = RawRow(number=number, cells=tuple(cells))
             if number > options.max_rows:
                 raise too_many_rows(path, None, options.max_rows)
             check_row(path, raw_row, options)
+            # Counted as the rows come, so a file of millions of cells stops before it fills memory.
+            cell_count += len(cells)
+            if cell_count > options.max_sheet_cells:
+                raise too_many_cells(path, number, options.max_sheet_cells)
             raw_rows.append(raw_row)
             last_lines = recorder.current
             recorder.current = []

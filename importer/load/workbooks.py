@@ -136,7 +136,14 @@ def _sheet_notes(
     ]
     if not others:
         return []
+    if len(others) > _NAMED_SHEETS:
+        more = len(others) - _NAMED_SHEETS
+        others = [*others[:_NAMED_SHEETS], f"{more:,} more sheets"]
     return [f'sheet "{names[chosen]}" was read; the workbook also has {_join(others)}']
+
+
+# How many other sheets the note names before "and N more sheets".
+_NAMED_SHEETS = 10
 
 
 def _join(items: Sequence[str]) -> str:
