@@ -1557,3 +1557,18 @@ def test_many_sheets_note_stays_short(tmp_path: Path) -> None:
     path = write_workbook(tmp_path, "many.xlsx", sheets)
     table = load_table(path, header_score=load_score())
     assert table.notes[0].endswith("and 20 more sheets")
+
+
+def test_utf16_without_mark_suggests_encoding(tmp_path: Path) -> None:
+    """UTF-16 text without a byte order mark gets the --encoding that reads it."""
+    path = tmp_path / "orders.csv"
+    path.write_bytes("Order ID,Tracking Number\n6afb2607207fe629c6a23c3a,1Z1\n".encode("utf-16-le"))
+    error = load_error(path, header_score=load_score())
+    assert "--encoding utf-16-le" in str(error)
+
+
+def test_utf16_big_endian_without_mark_named(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes("Order ID,Tracking Number\n6afb2607207fe629c6a23c3a,1Z1\n".encode("utf-16-be"))
+    error = load_error(path, header_score=load_score())
+    assert "--encoding utf-16-be" in str(error)

@@ -133,7 +133,30 @@ def _load_content(path: Path, head: bytes, reading: Reading) -> Table:
             "could not be read as an Excel workbook (the file is not a ZIP archive); "
             "open it in Excel and save it again as .xlsx",
         )
+    wide = _utf16_without_mark(head)
+    if wide is not None:
+        raise InputFileError(
+            path,
+            f"looks like {wide.upper()} text without a byte order mark, which is not read "
+            f"unless asked for: import it again with --encoding {wide}, or export the "
+            "shipments again as CSV (UTF-8) or .xlsx",
+        )
     raise InputFileError(
         path,
         "is not a CSV, Excel or OpenDocument file; export the shipments again as CSV or .xlsx",
     )
+
+
+def _utf16_without_mark(head: bytes) -> str | None:
+    """Name the UTF-16 byte order of text whose every other byte is NUL, else return None."""
+    sample = head[:4096]
+    if len(sample) < 8:
+        return None
+    even_nuls = sample[0::2].count(0) / len(sample[0::2])
+    odd_nuls = sample[1::2].count(0) / len(sample[1::2])
+    # ASCII letters in UTF-16 leave a NUL in one byte of each pair and none in the other.
+    if odd_nuls > 0.9 and even_nuls < 0.1:
+        return "utf-16-le"
+    if even_nuls > 0.9 and odd_nuls < 0.1:
+        return "utf-16-be"
+    return None
