@@ -40,6 +40,11 @@ def add_history_command(
     command.add_argument(
         "--limit", type=positive_int, default=200, metavar="N", help="at most N lines (200)"
     )
+    add_ledger_options(command)
+
+
+def add_ledger_options(command: argparse.ArgumentParser) -> None:
+    """Add the options that find the ledger: the settings file and the state folder."""
     command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
     command.add_argument("--state-dir", type=Path, metavar="DIR", help="folder of the ledger")
 

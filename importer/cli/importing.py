@@ -89,13 +89,17 @@ def add_import_command(
         help="where to write the results, ending in .xlsx, .csv or .json (default: "
         "<input name>.results.xlsx beside the input)",
     )
+    add_results_format_option(command)
+    add_settings_options(command)
+
+
+def add_results_format_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--results-format",
         choices=RESULTS_FORMATS,
         help="results as a workbook (xlsx), three CSV files <name>.summary.csv, .orders.csv "
         "and .rows.csv (csv), or a JSON document (json) (default: xlsx, or the --results suffix)",
     )
-    add_settings_options(command)
 
 
 def add_settings_options(command: argparse.ArgumentParser) -> None:

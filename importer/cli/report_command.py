@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from importer.cli.common import EXIT_OK, positive_int
-from importer.cli.history_command import ledger_folder, ledger_to_read
-from importer.cli.importing import print_summary, results_format_of
+from importer.cli.history_command import add_ledger_options, ledger_folder, ledger_to_read
+from importer.cli.importing import add_results_format_option, print_summary, results_format_of
 from importer.errors import UsageError
 from importer.ledger import LEDGER_FILE_NAME, NEW_LEDGER_CHECK
 from importer.rebuild import (
@@ -20,7 +20,7 @@ from importer.rebuild import (
     rebuild_run,
     results_files,
 )
-from importer.report import RESULTS_FORMATS, write_results
+from importer.report import write_results
 
 
 def add_report_command(
@@ -41,14 +41,8 @@ def add_report_command(
         help="file to write, ending in .xlsx, .csv or .json, or a folder to write each file's "
         "results into (default: <input name>.run<RUN_ID>.results.xlsx in the current folder)",
     )
-    command.add_argument(
-        "--results-format",
-        choices=RESULTS_FORMATS,
-        help="results as a workbook (xlsx), three CSV files (csv) or a JSON document (json) "
-        "(default: xlsx, or the --results suffix)",
-    )
-    command.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
-    command.add_argument("--state-dir", type=Path, metavar="DIR", help="folder of the ledger")
+    add_results_format_option(command)
+    add_ledger_options(command)
 
 
 def run_report(args: argparse.Namespace, out: TextIO) -> int:
