@@ -34,14 +34,14 @@ class OrderStatus(StrEnum):
 
 
 class ErrorKind(StrEnum):
-    """Why an order was not created, grouped by what the user does about it."""
+    """The reason an order was not created, grouped by what the user does about it."""
 
     INPUT = "input"  # the file's rows for the order have problems
     ORDER_NOT_FOUND = "order_not_found"  # no such order in the location
     ORDER_STATE = "order_state"  # the order cannot take this fulfillment (nothing left, cancelled)
     API_REJECTED = "api_rejected"  # HighLevel refused the request as it was (400, 422)
     ACCESS = "access"  # the token may not do this (401, 403)
-    UNAVAILABLE = "unavailable"  # HighLevel did not answer, or failed, after the retries
+    UNAVAILABLE = "unavailable"  # HighLevel did not respond, or failed, after the retries
     UNCERTAIN = "uncertain"  # sent, but whether it was created is not known
     DAILY_LIMIT = "daily_limit"  # not sent: the day's requests were used up
     STOPPED = "stopped"  # not sent: the run stopped first

@@ -373,7 +373,7 @@ _EXAMPLE_CHARACTERS = 300
 
 
 def message_shape(line: str) -> str:
-    """Return what a message line says with the order's own values left out, to group by."""
+    """Return a message line without the order's own values, as the key to group errors by."""
     line = _ROW_NUMBERS.sub("row", line)
     line = _QUOTED.sub(_keep_column_name, line)
     line = _WITH_DIGIT.sub("", line)

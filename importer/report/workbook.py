@@ -105,7 +105,7 @@ MAX_COLUMN_WIDTH = 60
 
 # Excel's maximum number of characters in one cell.
 MAX_CELL_TEXT = 32_767
-# The character that stands in the workbook for a control character, which XML cannot hold.
+# The character that replaces a control character in the workbook, because XML cannot hold one.
 _REPLACEMENT = "\ufffd"
 _PROBLEMS_COLUMN = ROW_HEADERS.index("Problems")
 # How many rows with unstorable cells the Summary names before "and N more".
