@@ -394,18 +394,13 @@ class ErrorGroup:
     orders: int
 
 
-def common_errors(orders: Iterable[OrderResult], limit: int = 5) -> list[ErrorGroup]:
-    """Return the `limit` most common errors of the orders not created, most orders first.
-
-    Each line of an order's message is one error, counted once per order; ties
-    keep the order in which the errors first appear.
-    """
-    return _error_groups(orders)[:limit]
+# How many of the most common errors the results list.
+COMMON_ERRORS = 5
 
 
-def count_error_groups(orders: Iterable[OrderResult]) -> int:
-    """Return how many different errors the orders not created have."""
-    return len(_error_groups(orders))
+def common_errors(orders: Iterable[OrderResult]) -> list[ErrorGroup]:
+    """Return the COMMON_ERRORS most common errors of the orders not created."""
+    return error_groups(orders)[:COMMON_ERRORS]
 
 
 def more_errors_text(more: int) -> str:
@@ -414,7 +409,12 @@ def more_errors_text(more: int) -> str:
     return f"and {more} other {kinds}: the Orders sheet gives each order's own message"
 
 
-def _error_groups(orders: Iterable[OrderResult]) -> list[ErrorGroup]:
+def error_groups(orders: Iterable[OrderResult]) -> list[ErrorGroup]:
+    """Return every error of the orders not created, the one of most orders first.
+
+    Each line of an order's message is one error, counted once per order; ties
+    keep the order in which the errors first appear.
+    """
     counts: Counter[tuple[ErrorKind | None, str]] = Counter()
     examples: dict[tuple[ErrorKind | None, str], str] = {}
     for order in orders:

@@ -23,11 +23,11 @@ from typing import BinaryIO
 
 from importer.records import FileResult
 from importer.report.facts import (
+    COMMON_ERRORS,
     FORMULA_PREFIXES,
     CellValue,
     advice_fields,
-    common_errors,
-    count_error_groups,
+    error_groups,
     kind_label,
     more_errors_text,
     order_reference,
@@ -84,18 +84,18 @@ def summary_table(result: FileResult, extra_notes: Sequence[str] = ()) -> Table:
     ]
     rows += [(label, value, None) for label, value in advice_fields(result)]
     rows += [("Note", note, None) for note in extra_notes]
-    groups = common_errors(result.orders)
+    groups = error_groups(result.orders)
     rows += [
         (
             f"Common error: {kind_label(group.kind)}",
             f"{_orders_text(group.orders)}, for example: {group.message}",
             None,
         )
-        for group in groups
+        for group in groups[:COMMON_ERRORS]
     ]
-    more = count_error_groups(result.orders) - len(groups)
-    if more > 0:
-        rows.append(("Common error: more", more_errors_text(more), None))
+    if len(groups) > COMMON_ERRORS:
+        more = more_errors_text(len(groups) - COMMON_ERRORS)
+        rows.append(("Common error: more", more, None))
     rows += [
         (f"Slow order: {order_reference(order)} ({order.status.value})", order.seconds, None)
         for order in slowest_orders(result.orders)

@@ -29,14 +29,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from importer.records import FileResult, OrderResult, OrderStatus, RowResult
 from importer.report.facts import (
+    COMMON_ERRORS,
     FORMULA_PREFIXES,
     IGNORED_STATUS,
     CellValue,
     ErrorGroup,
     StatusCount,
-    common_errors,
     compress_row_numbers,
-    count_error_groups,
+    error_groups,
     format_problem,
     item_text,
     kind_label,
@@ -158,7 +158,7 @@ def _write_summary(sheet: Worksheet, result: FileResult, changed_rows: Sequence[
         *(_count_cells(sheet, count) for count in counts),
         [],
         *(_field_cells(sheet, label, value) for label, value in _advice(result, changed_rows)),
-        *_error_table(sheet, common_errors(result.orders), count_error_groups(result.orders)),
+        *_error_table(sheet, error_groups(result.orders)),
         *_slowest_table(sheet, slowest_orders(result.orders)),
         [],
         _header_cells(sheet, RUN_HEADERS),
@@ -239,13 +239,11 @@ def _count_cells(sheet: Worksheet, count: StatusCount) -> list[Cell]:
     return cells
 
 
-def _error_table(
-    sheet: Worksheet, groups: Sequence[ErrorGroup], all_groups: int
-) -> list[list[Cell]]:
+def _error_table(sheet: Worksheet, groups: Sequence[ErrorGroup]) -> list[list[Cell]]:
     if not groups:
         return []
     rows = [[], _header_cells(sheet, ERROR_HEADERS)]
-    for group in groups:
+    for group in groups[:COMMON_ERRORS]:
         cells = [
             _make_cell(sheet, kind_label(group.kind)),
             _make_cell(sheet, group.message),
@@ -254,8 +252,8 @@ def _error_table(
         for cell in cells:
             cell.alignment = WRAPPED
         rows.append(cells)
-    if all_groups > len(groups):
-        more = more_errors_text(all_groups - len(groups))
+    if len(groups) > COMMON_ERRORS:
+        more = more_errors_text(len(groups) - COMMON_ERRORS)
         rows.append([_make_cell(sheet, "Other errors"), _make_cell(sheet, more)])
     return rows
 
